@@ -1,0 +1,48 @@
+"""Exceptions shared by every layer of bargein.
+
+Each error says what was wrong and what to do about it, so a user never has to guess
+from a traceback.
+"""
+
+from __future__ import annotations
+
+
+class BargeinError(Exception):
+    """Base class of every error bargein raises on purpose."""
+
+
+class AudioFormatError(BargeinError, ValueError):
+    """Audio that cannot be used as given: odd byte length, NaN samples, wrong shape."""
+
+
+class SampleRateError(AudioFormatError):
+    """A sample rate that is unsupported, or that differs from the one expected."""
+
+
+class EmptyAudioError(AudioFormatError):
+    """Audio with no samples where some are required."""
+
+
+class MissingExtraError(BargeinError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+    def __init__(self, module: str, extra: str, feature: str) -> None:
+        self.module = module
+        self.extra = extra
+        self.feature = feature
+        super().__init__(
+            f"{feature} needs the Python package {module!r}, which is not installed. "
+            f"Install it with: pip install 'bargein[{extra}]'"
+        )
+
+
+class ModelFileError(BargeinError, RuntimeError):
+    """A bundled model file is missing or does not match its pinned SHA-256."""
+
+
+class NetworkInSimulationError(BargeinError, RuntimeError):
+    """Real network I/O was attempted inside a virtual-time simulation."""
+
+
+class SimulationDeadlockError(BargeinError, RuntimeError):
+    """Every task waits, no timer is scheduled, so virtual time can never move on."""

@@ -1,0 +1,44 @@
+"""Speech providers: the VAD, STT, TTS and LLM interfaces and their implementations.
+
+Interfaces live in light modules (``vad``, ``stt``, ``tts``, ``llm``, ``latency``). Each
+implementation that needs a heavy dependency lives in its own module and imports it lazily:
+
+- ``bargein.providers.silero_vad.SileroVAD``  (extra ``local``)
+- ``bargein.providers.espeak_tts.EspeakTTS``  (extra ``local``)
+- ``bargein.providers.whisper_stt.WhisperSTT``  (extra ``local``)
+- ``bargein.providers.pocketsphinx_stt.PocketsphinxSTT``  (extra ``local``)
+- ``bargein.providers.oracle_stt.OracleSTT``  (no extra: transcripts from known text)
+"""
+
+from bargein.providers.latency import Fixed, Latency, Measured, Uniform, WorkTimer
+from bargein.providers.stt import (
+    STT,
+    SpeechEvent,
+    SpeechEventType,
+    STTCapabilities,
+    STTStream,
+)
+from bargein.providers.tts import TTS, SynthesizedSpeech, TTSChunk
+from bargein.providers.types import WordTiming
+from bargein.providers.vad import VAD, VADEvent, VADEventType, VADStream
+
+__all__ = [
+    "STT",
+    "TTS",
+    "VAD",
+    "Fixed",
+    "Latency",
+    "Measured",
+    "STTCapabilities",
+    "STTStream",
+    "SpeechEvent",
+    "SpeechEventType",
+    "SynthesizedSpeech",
+    "TTSChunk",
+    "Uniform",
+    "VADEvent",
+    "VADEventType",
+    "VADStream",
+    "WordTiming",
+    "WorkTimer",
+]

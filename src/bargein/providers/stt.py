@@ -1,0 +1,138 @@
+"""Speech-to-text interface: interim and final transcripts with word times."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol, runtime_checkable
+
+from bargein.audio.frame import AudioFrame
+from bargein.errors import SampleRateError
+from bargein.providers.types import WordTiming
+
+
+class SpeechEventType(StrEnum):
+    """Kind of transcript an STT stream emits."""
+
+    INTERIM = "interim"
+    FINAL = "final"
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEvent:
+    """A transcript of the audio between ``start`` and ``end``.
+
+    Times are seconds on the stream's timeline (samples pushed / sample rate); word times
+    are on the same timeline. ``emitted_at`` is the stream time at which it was produced.
+    """
+
+    type: SpeechEventType
+    text: str
+    start: float
+    end: float
+    words: tuple[WordTiming, ...] = ()
+    emitted_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class STTCapabilities:
+    """What an STT can do, so callers can check before relying on it."""
+
+    streaming: bool
+    interim_results: bool
+    word_timestamps: bool
+
+
+@runtime_checkable
+class STT(Protocol):
+    """A speech recognizer."""
+
+    @property
+    def capabilities(self) -> STTCapabilities:
+        """Declared abilities."""
+        ...
+
+    async def recognize(self, audio: AudioFrame) -> SpeechEvent:
+        """Transcribe one finished utterance; returns a FINAL event timed from 0."""
+        ...
+
+    def stream(self, sample_rate: int) -> STTStream:
+        """Open a stream for audio at ``sample_rate`` Hz."""
+        ...
+
+
+class STTStream:
+    """Base of every STT stream: push audio, mark utterance ends, iterate over events.
+
+    ``push_frame`` and ``flush`` never block; results arrive through ``async for``. A
+    subclass implements :meth:`_on_frame` and :meth:`_on_flush` and reports through
+    :meth:`_emit`. Iteration ends after :meth:`aclose` once pending work is done.
+    """
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._samples_pushed = 0
+        self._events: asyncio.Queue[SpeechEvent | None] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @property
+    def time(self) -> float:
+        """Seconds of audio pushed so far: the stream's clock."""
+        return self._samples_pushed / self.sample_rate
+
+    def push_frame(self, frame: AudioFrame) -> None:
+        """Feed audio. Frames must be at the stream's sample rate."""
+        if self._closed:
+            raise RuntimeError("push_frame() on a closed STT stream")
+        if frame.sample_rate != self.sample_rate:
+            raise SampleRateError(
+                f"this STT stream takes {self.sample_rate} Hz audio, got {frame.sample_rate} Hz"
+            )
+        start = self.time
+        self._samples_pushed += frame.num_samples
+        self._on_frame(frame, start)
+
+    def flush(self) -> None:
+        """The current utterance ended: produce its FINAL transcript (if it had speech)."""
+        if self._closed:
+            raise RuntimeError("flush() on a closed STT stream")
+        self._on_flush()
+
+    async def aclose(self) -> None:
+        """Finish pending work, then end iteration."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._events.put_nowait(None)
+
+    def __aiter__(self) -> AsyncIterator[SpeechEvent]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[SpeechEvent]:
+        while True:
+            event = await self._events.get()
+            if event is None:
+                return
+            yield event
+
+    # -- for subclasses ---------------------------------------------------------------
+
+    def _emit(self, event: SpeechEvent) -> None:
+        self._events.put_nowait(event)
+
+    def _spawn(self, coro: object) -> None:
+        """Run background work (e.g. a final transcription) tied to this stream."""
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_frame(self, frame: AudioFrame, start: float) -> None:
+        raise NotImplementedError
+
+    def _on_flush(self) -> None:
+        raise NotImplementedError

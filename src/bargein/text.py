@@ -1,0 +1,48 @@
+"""Text helpers shared across layers: word splitting, normalisation, word error rate."""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+
+_NUMBER_WORDS = {
+    "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
+    "6": "six", "7": "seven", "8": "eight", "9": "nine", "10": "ten",
+}  # fmt: skip
+
+
+def words(text: str) -> list[str]:
+    """Split text into words as written (punctuation dropped, apostrophes kept)."""
+    return _WORD.findall(text)
+
+
+def normalize_words(text: str) -> list[str]:
+    """Lower-case words for comparison: punctuation dropped, single digits spelled out."""
+    out = []
+    for w in words(text.lower().replace("’", "'")):
+        out.append(_NUMBER_WORDS.get(w, w))
+    return out
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    """(substitutions + deletions + insertions) / reference words, on normalised words.
+
+    An empty reference gives 0.0 for an empty hypothesis and 1.0 otherwise.
+    """
+    ref = normalize_words(reference)
+    hyp = normalize_words(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return edit_distance(ref, hyp) / len(ref)
+
+
+def edit_distance(a: list[str], b: list[str]) -> int:
+    """Levenshtein distance between two word sequences."""
+    prev = list(range(len(b) + 1))
+    for i, wa in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, wb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wa != wb))
+        prev = cur
+    return prev[-1]
