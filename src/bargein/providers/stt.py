@@ -68,13 +68,15 @@ class STTStream:
 
     ``push_frame`` and ``flush`` never block; results arrive through ``async for``. A
     subclass implements :meth:`_on_frame` and :meth:`_on_flush` and reports through
-    :meth:`_emit`. Iteration ends after :meth:`aclose` once pending work is done.
+    :meth:`_emit`. Iteration ends after :meth:`aclose` once pending work is done. If
+    background work fails, iteration raises that error (after the events before it), so a
+    failed transcription is never silently lost.
     """
 
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = sample_rate
         self._samples_pushed = 0
-        self._events: asyncio.Queue[SpeechEvent | None] = asyncio.Queue()
+        self._events: asyncio.Queue[SpeechEvent | BaseException | None] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -118,6 +120,8 @@ class STTStream:
             event = await self._events.get()
             if event is None:
                 return
+            if isinstance(event, BaseException):
+                raise event
             yield event
 
     # -- for subclasses ---------------------------------------------------------------
@@ -125,11 +129,17 @@ class STTStream:
     def _emit(self, event: SpeechEvent) -> None:
         self._events.put_nowait(event)
 
-    def _spawn(self, coro: object) -> None:
+    def _spawn(self, coro: object) -> asyncio.Task[None]:
         """Run background work (e.g. a final transcription) tied to this stream."""
         task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coro)  # type: ignore[arg-type]
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._on_task_done)
+        return task
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._events.put_nowait(task.exception())
 
     def _on_frame(self, frame: AudioFrame, start: float) -> None:
         raise NotImplementedError
