@@ -8,6 +8,8 @@ implementation that needs a heavy dependency lives in its own module and imports
 - ``bargein.providers.whisper_stt.WhisperSTT``  (extra ``local``)
 - ``bargein.providers.pocketsphinx_stt.PocketsphinxSTT``  (extra ``local``)
 - ``bargein.providers.oracle_stt.OracleSTT``  (no extra: transcripts from known text)
+- ``bargein.providers.rule_based_llm.RuleBasedLLM``  (no extra: intents and canned replies)
+- ``bargein.providers.openai_llm.OpenAICompatibleLLM``  (extra ``openai``; cassettes for tests)
 """
 
 from bargein.providers.latency import Fixed, Latency, Measured, Uniform, WorkTimer
