@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from bargein.audio.frame import AudioFrame
 from bargein.errors import SampleRateError
+from bargein.providers.latency import Latency, WorkTimer
 from bargein.providers.types import WordTiming
 
 
@@ -79,6 +80,7 @@ class STTStream:
         self._events: asyncio.Queue[SpeechEvent | BaseException | None] = asyncio.Queue()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._last_delivery: asyncio.Future[None] | None = None
 
     @property
     def time(self) -> float:
@@ -128,6 +130,28 @@ class STTStream:
 
     def _emit(self, event: SpeechEvent) -> None:
         self._events.put_nowait(event)
+
+    def _emit_in_order(
+        self, event: SpeechEvent, delay: Latency, timer: WorkTimer | None = None
+    ) -> None:
+        """Emit ``event`` once ``delay`` has passed since ``timer`` started (default: now),
+        never before events queued earlier; ``emitted_at`` is set at delivery."""
+        timer = timer or WorkTimer()
+        previous = self._last_delivery
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._last_delivery = done
+
+        async def deliver() -> None:
+            try:
+                await timer.settle(delay)
+                if previous is not None:
+                    await previous
+                self._emit(replace(event, emitted_at=self.time))
+            finally:
+                if not done.done():
+                    done.set_result(None)
+
+        self._spawn(deliver())
 
     def _spawn(self, coro: object) -> asyncio.Task[None]:
         """Run background work (e.g. a final transcription) tied to this stream."""
