@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks
 
 bench: $(STAMP)
-	$(PY) benchmarks/providers.py
+	$(PY) benchmarks/providers.py --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info
