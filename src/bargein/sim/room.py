@@ -1,0 +1,580 @@
+"""The full-duplex room: a user and an agent on one audio timeline, in one event loop.
+
+A :class:`Room` connects two parties the way a phone call or a shared table does:
+
+- what the **user's mouth** emits (:meth:`RoomUser.say`) reaches the agent's input
+  (:attr:`Room.agent_input`), one frame every ``frame_duration`` seconds of loop time, each
+  delivered at the end of the span it covers, like a real microphone;
+- what the **agent's output** plays (:attr:`Room.agent_output`, a
+  :class:`~bargein.agent.io.PacedAudioOutput`) reaches the user's ears
+  (:meth:`RoomUser.on_hear`) and, with ``echo_gain``, the agent's own input as echo;
+- a :class:`~bargein.audio.StereoRecorder` (left: user, right: agent) records both,
+  sample-accurately, overlaps preserved.
+
+Time 0 of the recording is the loop time of :meth:`Room.start`. The room reads time only
+from the running loop, so it runs in virtual time (``run_simulation``) and live
+(``asyncio.run``) alike. See ``docs/simulation.md``, section "The room".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from bargein.agent.io import PacedAudioOutput, QueueAudioInput
+from bargein.audio.frame import AudioFrame, check_session_rate
+from bargein.audio.framing import samples_per_frame
+from bargein.audio.mixer import clip_to_int16
+from bargein.audio.recorder import StereoRecorder
+from bargein.audio.resample import resample
+from bargein.providers.oracle_stt import GroundTruth
+from bargein.providers.tts import SynthesizedSpeech
+from bargein.providers.types import WordTiming
+
+__all__ = [
+    "AUDIBLE_MERGE_GAP",
+    "AUDIBLE_RMS",
+    "AUDIBLE_WINDOW",
+    "HearCallback",
+    "Room",
+    "RoomUser",
+    "Utterance",
+    "punctuated_words",
+]
+
+#: Default RMS level (of full scale) above which a window counts as audible: about -50 dBFS.
+AUDIBLE_RMS = 0.003
+#: Default analysis window of the audible-span helpers, seconds.
+AUDIBLE_WINDOW = 0.01
+#: Default: silent gaps shorter than this (seconds) inside audible audio are bridged.
+AUDIBLE_MERGE_GAP = 0.1
+
+#: ``callback(frame, at)``: ``frame`` starts playing at ``at`` seconds on the recording.
+HearCallback = Callable[[AudioFrame, float], None]
+
+# Tolerance (in frames) when deciding whether a frame's span has ended at a loop time.
+_FRAME_EPS = 1e-6
+# Tolerance (in samples) when converting a time to a sample position.
+_SAMPLE_EPS = 1e-6
+
+
+def punctuated_words(speech: SynthesizedSpeech) -> tuple[WordTiming, ...]:
+    """``speech.words`` with the punctuation written after each word kept on it.
+
+    A word's text runs from its ``char_start`` to the first white space, but never past the
+    next word's ``char_start``: ``"I am calling. Bye!"`` gives ``I``, ``am``, ``calling.``,
+    ``Bye!``, so a transcript consumer can count sentences. Words without character
+    positions keep their text.
+    """
+    text = speech.text
+    out: list[WordTiming] = []
+    words = speech.words
+    for i, word in enumerate(words):
+        if word.char_start is None:
+            out.append(word)
+            continue
+        limit = len(text)
+        for later in words[i + 1 :]:
+            if later.char_start is not None and later.char_start > word.char_start:
+                limit = later.char_start
+                break
+        stop = max(word.char_start, word.char_end or word.char_start)
+        while stop < limit and not text[stop].isspace():
+            stop += 1
+        written = text[word.char_start : stop].strip()
+        out.append(replace(word, text=written or word.text, char_end=stop))
+    return tuple(out)
+
+
+class Utterance:
+    """One thing the user says into the room: where it lies on the recording, and control.
+
+    ``start``/``end`` are seconds on the recording (``end`` moves earlier if the utterance
+    is cancelled). ``await done()`` returns once its last frame reached the agent input (or
+    at once after a cancel that needs no further frame, or when the room closes).
+    """
+
+    def __init__(
+        self,
+        room: Room,
+        samples: np.ndarray,
+        start_sample: int,
+        text: str | None,
+        words: tuple[WordTiming, ...],
+    ) -> None:
+        self._room = room
+        self._samples = samples
+        self.start_sample = start_sample
+        self.stop_sample = start_sample + len(samples)
+        self.text = text
+        self._words = words
+        self._next_word = 0
+        self._cancelled = False
+        self._done = asyncio.Event()
+
+    @property
+    def start(self) -> float:
+        """Recording time of the first sample, seconds."""
+        return self.start_sample / self._room.sample_rate
+
+    @property
+    def end(self) -> float:
+        """Recording time just after the last sample that is (or will be) spoken, seconds."""
+        return self.stop_sample / self._room.sample_rate
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio spoken (or to be spoken)."""
+        return self.end - self.start
+
+    @property
+    def cancelled(self) -> bool:
+        """True once :meth:`cancel` was called."""
+        return self._cancelled
+
+    @property
+    def is_done(self) -> bool:
+        """True once the last frame of the utterance was delivered (see :meth:`done`)."""
+        return self._done.is_set()
+
+    @property
+    def words(self) -> tuple[WordTiming, ...]:
+        """Punctuated word timings relative to :attr:`start` (empty for plain audio)."""
+        return self._words
+
+    async def done(self) -> None:
+        """Wait until the last frame of this utterance has been delivered to the agent."""
+        await self._done.wait()
+
+    def cancel(self) -> None:
+        """Stop talking now: audio from the next frame boundary on is dropped.
+
+        The frame being captured at the moment of the call keeps its audio; an utterance
+        that has not started yet is dropped entirely. Words that had not ended by the cut are
+        never added to the room's ground truth.
+        """
+        if self._cancelled or self.is_done:
+            return
+        self._cancelled = True
+        self._room._cut(self)
+
+    def __repr__(self) -> str:
+        what = repr(self.text) if self.text is not None else "audio"
+        state = "cancelled" if self._cancelled else ("done" if self.is_done else "pending")
+        return f"Utterance({what}, {self.start:.3f}-{self.end:.3f} s, {state})"
+
+
+class RoomUser:
+    """The user's side of a :class:`Room`: a mouth (:meth:`say`) and ears (:meth:`on_hear`)."""
+
+    def __init__(self, room: Room) -> None:
+        self._room = room
+        self._listeners: list[HearCallback] = []
+        self.utterances: list[Utterance] = []
+        """Every utterance said in this room, in the order of the calls."""
+
+    def say(self, audio: AudioFrame | SynthesizedSpeech, *, at: float | None = None) -> Utterance:
+        """Speak ``audio`` into the room, from the next frame boundary or from ``at``.
+
+        ``at`` is a recording time in seconds, rounded up to a frame boundary; a time in the
+        past (or a frame already captured) raises ``ValueError``. Audio at another rate is
+        resampled to the room's. Saying while already speaking *mixes* both into the mouth
+        (two things at once); to speak one after the other, ``await`` the first utterance's
+        :meth:`~Utterance.done` or pass ``at=first.end``. With a ``truth`` on the room and
+        a :class:`~bargein.providers.tts.SynthesizedSpeech`, its words (punctuation kept, see
+        :func:`punctuated_words`) are added to the truth, shifted to the utterance's start,
+        as each one is spoken.
+        """
+        return self._room._say(audio, at)
+
+    @property
+    def speaking(self) -> bool:
+        """True if some utterance has audio at the current room time."""
+        return self._room._speaking()
+
+    def on_hear(self, callback: HearCallback) -> HearCallback:
+        """Call ``callback(frame, at)`` for each agent frame as it starts playing.
+
+        ``at`` is the frame's start on the recording (its sample position / rate). Returns
+        ``callback``, so this works as a decorator.
+        """
+        self._listeners.append(callback)
+        return callback
+
+    def remove_listener(self, callback: HearCallback) -> None:
+        """Stop calling ``callback``."""
+        self._listeners.remove(callback)
+
+
+class Room:
+    """Two parties, one timeline: the user's mouth feeds the agent's input, the agent's
+    output plays to the user's ears, and a stereo recorder keeps both.
+
+    Args:
+        sample_rate: the session rate (8, 16 or 24 kHz) of every frame in the room.
+        frame_duration: seconds per input frame; must be a whole number of samples.
+        echo_gain: if set, agent playout times this gain is mixed into the agent input at the
+            same sample positions (acoustic echo); never into the user's recorded track.
+        truth: a :class:`~bargein.providers.oracle_stt.GroundTruth` that receives the words
+            of synthesized speech the user says (on the agent-input timeline, which is the
+            recording timeline).
+        output_buffer: audio the agent output may hold ahead of its playout point, seconds.
+
+    Use ``async with Room() as room:`` or call :meth:`start` and :meth:`aclose`.
+    """
+
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        frame_duration: float = 0.02,
+        *,
+        echo_gain: float | None = None,
+        truth: GroundTruth | None = None,
+        output_buffer: float = 0.06,
+    ) -> None:
+        self.sample_rate = check_session_rate(sample_rate)
+        self.samples_per_frame = samples_per_frame(self.sample_rate, frame_duration)
+        self.frame_duration = self.samples_per_frame / self.sample_rate
+        if echo_gain is not None and not (
+            isinstance(echo_gain, (int, float)) and math.isfinite(echo_gain) and echo_gain >= 0
+        ):
+            raise ValueError(f"echo_gain must be a finite number >= 0 or None, got {echo_gain!r}")
+        self.echo_gain = None if echo_gain is None else float(echo_gain)
+        if truth is not None and not isinstance(truth, GroundTruth):
+            raise TypeError(f"truth must be a GroundTruth, got {type(truth).__name__}")
+        self.truth = truth
+        self.recorder = StereoRecorder(self.sample_rate, ("user", "agent"))
+        self.agent_input = QueueAudioInput(self.sample_rate)
+        self.agent_output = PacedAudioOutput(self.sample_rate, self._play, buffer=output_buffer)
+        self.user = RoomUser(self)
+        self._t0: float | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+        self._next_frame = 0
+        self._active: list[Utterance] = []
+        self._echo: list[tuple[int, np.ndarray]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the recording clock (time 0 = now) and the microphone."""
+        if self._t0 is not None:
+            raise RuntimeError("this room was already started; a room runs once")
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._t0 = loop.time()
+        self._task = loop.create_task(self._capture_loop(), name="bargein-room-microphone")
+
+    async def aclose(self) -> None:
+        """Capture the frames due by now, then stop the microphone and the agent output.
+
+        The agent input is closed (its iteration ends after the queued frames) and every
+        pending utterance's :meth:`~Utterance.done` is released. Calling it again is a no-op.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self._t0 is not None and self._loop is not None:
+            self._capture_due(self._loop.time())
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.agent_output.aclose()
+        self.agent_input.close()
+        for utt in self.user.utterances:
+            utt._done.set()
+        self._active.clear()
+
+    async def __aenter__(self) -> Room:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    @property
+    def started(self) -> bool:
+        """True once :meth:`start` was called."""
+        return self._t0 is not None
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` was called."""
+        return self._closed
+
+    @property
+    def time(self) -> float:
+        """Seconds since :meth:`start` on the recording timeline (0.0 before the start)."""
+        if self._t0 is None or self._loop is None:
+            return 0.0
+        return self._loop.time() - self._t0
+
+    @property
+    def frames_delivered(self) -> int:
+        """Number of frames handed to :attr:`agent_input` so far."""
+        return self._next_frame
+
+    # -- recording ---------------------------------------------------------------------------
+
+    def write(self, directory: str | Path) -> tuple[Path, Path]:
+        """Write ``conversation.wav`` (stereo) and ``conversation-mono.wav`` into ``directory``.
+
+        Returns both paths. The directory is created if needed.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        stereo, mono = out / "conversation.wav", out / "conversation-mono.wav"
+        self.recorder.write(stereo, mono)
+        return stereo, mono
+
+    def agent_audible_spans(
+        self,
+        threshold: float = AUDIBLE_RMS,
+        *,
+        window: float = AUDIBLE_WINDOW,
+        merge_gap: float = AUDIBLE_MERGE_GAP,
+    ) -> list[tuple[float, float]]:
+        """``(start, end)`` seconds where the agent track is audible.
+
+        A ``window``-long window is audible when its RMS (fraction of full scale) exceeds
+        ``threshold``; audible windows separated by less than ``merge_gap`` seconds of
+        inaudible ones are joined. Span edges fall on window boundaries (clipped to the
+        recording's end).
+        """
+        return self._audible_spans("agent", threshold, window, merge_gap)
+
+    def user_audible_spans(
+        self,
+        threshold: float = AUDIBLE_RMS,
+        *,
+        window: float = AUDIBLE_WINDOW,
+        merge_gap: float = AUDIBLE_MERGE_GAP,
+    ) -> list[tuple[float, float]]:
+        """Like :meth:`agent_audible_spans`, for the user's (mouth) track."""
+        return self._audible_spans("user", threshold, window, merge_gap)
+
+    def last_agent_sample_before(self, t: float | None = None, *, level: int = 0) -> float | None:
+        """End time of the last agent sample with ``|x| > level`` starting before ``t``.
+
+        Sample-accurate: returns ``(i + 1) / rate`` for the last such sample ``i`` with
+        ``i < round(t * rate)`` (``t=None``: the whole recording), or None if there is none.
+        With ``t`` = the onset of a barge-in this gives the stop point of the agent.
+        """
+        x = self.recorder.track("agent").samples()
+        limit = len(x) if t is None else max(0, min(len(x), round(t * self.sample_rate)))
+        hits = np.flatnonzero(np.abs(x[:limit].astype(np.int32)) > level)
+        return None if hits.size == 0 else (int(hits[-1]) + 1) / self.sample_rate
+
+    def first_agent_sample_after(self, t: float = 0.0, *, level: int = 0) -> float | None:
+        """Start time of the first agent sample with ``|x| > level`` at or after ``t``.
+
+        Sample-accurate: returns ``i / rate`` for the first such sample ``i`` with
+        ``i >= round(t * rate)``, or None. With ``t`` = the end of the user's speech this
+        gives the response onset.
+        """
+        x = self.recorder.track("agent").samples()
+        begin = max(0, round(t * self.sample_rate))
+        hits = np.flatnonzero(np.abs(x[begin:].astype(np.int32)) > level)
+        return None if hits.size == 0 else (begin + int(hits[0])) / self.sample_rate
+
+    def _audible_spans(
+        self, party: str, threshold: float, window: float, merge_gap: float
+    ) -> list[tuple[float, float]]:
+        if window <= 0:
+            raise ValueError(f"window must be > 0 seconds, got {window!r}")
+        if threshold < 0 or merge_gap < 0:
+            raise ValueError("threshold and merge_gap must be >= 0")
+        x = self.recorder.track(party).samples().astype(np.float64) / 32768.0
+        if x.size == 0:
+            return []
+        n = max(1, round(window * self.sample_rate))
+        count = -(-len(x) // n)
+        padded = np.zeros(count * n)
+        padded[: len(x)] = x
+        rms = np.sqrt(np.mean(padded.reshape(count, n) ** 2, axis=1))
+        loud = np.flatnonzero(rms > threshold)
+        spans: list[list[int]] = []
+        gap = merge_gap * self.sample_rate
+        for i in loud.tolist():
+            a, b = i * n, min(len(x), (i + 1) * n)
+            if spans and (a <= spans[-1][1] or a - spans[-1][1] < gap):
+                spans[-1][1] = b
+            else:
+                spans.append([a, b])
+        return [(a / self.sample_rate, b / self.sample_rate) for a, b in spans]
+
+    # -- the user's mouth --------------------------------------------------------------------
+
+    def _now_sample(self) -> float:
+        return self.time * self.sample_rate
+
+    def _say(self, audio: AudioFrame | SynthesizedSpeech, at: float | None) -> Utterance:
+        if self._closed:
+            raise RuntimeError("this room is closed; nothing more can be said in it")
+        text: str | None = None
+        words: tuple[WordTiming, ...] = ()
+        if isinstance(audio, SynthesizedSpeech):
+            text, words = audio.text, punctuated_words(audio)
+            frame = audio.audio
+        elif isinstance(audio, AudioFrame):
+            frame = audio
+        else:
+            raise TypeError(
+                f"say() takes an AudioFrame or a SynthesizedSpeech, got {type(audio).__name__}"
+            )
+        frame = resample(frame, self.sample_rate)
+        n = self.samples_per_frame
+        now = self.time
+        first_free = self._next_frame
+        if at is None:
+            pos = math.ceil(now * self.sample_rate - _SAMPLE_EPS)
+        else:
+            if not (isinstance(at, (int, float)) and math.isfinite(at)):
+                raise ValueError(f"at must be a finite number of seconds, got {at!r}")
+            if at < now - 1e-9:
+                raise ValueError(
+                    f"cannot say audio at {at:.3f} s: that is in the past "
+                    f"(the room is at {now:.3f} s)"
+                )
+            pos = math.ceil(at * self.sample_rate - _SAMPLE_EPS)
+            if -(-pos // n) < first_free:
+                raise ValueError(
+                    f"cannot say audio at {at:.3f} s: the microphone already captured up to "
+                    f"{first_free * self.frame_duration:.3f} s"
+                )
+        k = max(first_free, -(-max(0, pos) // n))
+        utt = Utterance(self, frame.to_int16(), k * n, text, words)
+        self.user.utterances.append(utt)
+        self._active.append(utt)
+        return utt
+
+    def _speaking(self) -> bool:
+        if self._t0 is None:
+            return False
+        s = self._now_sample()
+        return any(
+            u.start_sample <= s < u.stop_sample and not u.is_done for u in self.user.utterances
+        )
+
+    def _cut(self, utt: Utterance) -> None:
+        n = self.samples_per_frame
+        boundary = -(-math.ceil(self._now_sample() - _SAMPLE_EPS) // n) * n
+        boundary = max(boundary, self._next_frame * n)
+        utt.stop_sample = max(utt.start_sample, min(utt.stop_sample, boundary))
+        if utt.stop_sample <= self._next_frame * n or utt.stop_sample == utt.start_sample:
+            self._finish(utt)
+
+    def _finish(self, utt: Utterance) -> None:
+        if utt in self._active:
+            self._active.remove(utt)
+        self._add_words(utt, utt.stop_sample, everything=not utt.cancelled)
+        utt._done.set()
+
+    def _add_words(self, utt: Utterance, until_sample: int, *, everything: bool) -> None:
+        if self.truth is None or utt._next_word >= len(utt._words):
+            return
+        limit = (until_sample - utt.start_sample) / self.sample_rate + 1e-9
+        ready: list[WordTiming] = []
+        while utt._next_word < len(utt._words):
+            word = utt._words[utt._next_word]
+            if not everything and word.end > limit:
+                break
+            ready.append(word)
+            utt._next_word += 1
+        if ready:
+            self.truth.add(ready, offset=utt.start)
+
+    # -- the microphone ----------------------------------------------------------------------
+
+    async def _capture_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._t0 is not None
+        while True:
+            due = self._t0 + (self._next_frame + 1) * self.frame_duration
+            if loop.time() < due:
+                await _sleep_until(loop, due)
+            self._capture_due(loop.time())
+
+    def _capture_due(self, now: float) -> None:
+        assert self._t0 is not None
+        due = math.floor((now - self._t0) / self.frame_duration + _FRAME_EPS)
+        while self._next_frame < due:
+            self._capture(self._next_frame)
+            self._next_frame += 1
+
+    def _capture(self, k: int) -> None:
+        n = self.samples_per_frame
+        a, b = k * n, (k + 1) * n
+        mouth = np.zeros(n, np.int32)
+        finished: list[Utterance] = []
+        for utt in self._active:
+            lo, hi = max(a, utt.start_sample), min(b, utt.stop_sample)
+            if lo < hi:
+                off = utt.start_sample
+                mouth[lo - a : hi - a] += utt._samples[lo - off : hi - off]
+            if utt.stop_sample <= b:
+                finished.append(utt)
+            elif utt.start_sample < b:
+                self._add_words(utt, b, everything=False)
+        mouth16 = clip_to_int16(mouth)
+        self.recorder.record("user", AudioFrame.from_int16(mouth16, self.sample_rate), a)
+        if self.echo_gain is not None:
+            heard = self._echo_between(a, b)
+            frame = AudioFrame.from_int16(
+                clip_to_int16(mouth + heard * self.echo_gain), self.sample_rate
+            )
+        else:
+            frame = AudioFrame.from_int16(mouth16, self.sample_rate)
+        for utt in finished:  # words first: an STT fed this frame must find them
+            self._active.remove(utt)
+            self._add_words(utt, utt.stop_sample, everything=not utt.cancelled)
+        self.agent_input.push(frame)
+        for utt in finished:
+            utt._done.set()
+
+    def _echo_between(self, a: int, b: int) -> np.ndarray:
+        acc = np.zeros(b - a, np.float64)
+        keep: list[tuple[int, np.ndarray]] = []
+        for pos, samples in self._echo:
+            lo, hi = max(a, pos), min(b, pos + len(samples))
+            if lo < hi:
+                acc[lo - a : hi - a] += samples[lo - pos : hi - pos]
+            if pos + len(samples) > b:
+                keep.append((pos, samples))
+        self._echo = keep
+        return acc
+
+    # -- the agent's output ------------------------------------------------------------------
+
+    def _play(self, frame: AudioFrame, at: float) -> None:
+        if self._t0 is None:
+            raise RuntimeError("the room's agent output was used before Room.start()")
+        pos = max(0, round((at - self._t0) * self.sample_rate))
+        self.recorder.record("agent", frame, pos)
+        if self.echo_gain is not None:
+            self._echo.append((pos, frame.to_int16()))
+        when = pos / self.sample_rate
+        for callback in list(self.user._listeners):
+            callback(frame, when)
+
+
+async def _sleep_until(loop: asyncio.AbstractEventLoop, when: float) -> None:
+    """Sleep until loop time ``when`` exactly (``call_at``, no float drift from a delay)."""
+    fut = loop.create_future()
+    handle = loop.call_at(when, _wake, fut)
+    try:
+        await fut
+    finally:
+        handle.cancel()
+
+
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
