@@ -46,3 +46,7 @@ class NetworkInSimulationError(BargeinError, RuntimeError):
 
 class SimulationDeadlockError(BargeinError, RuntimeError):
     """Every task waits, no timer is scheduled, so virtual time can never move on."""
+
+
+class ProviderTimeoutError(BargeinError, TimeoutError):
+    """A provider (LLM, TTS, STT) produced nothing for longer than the session allows."""

@@ -46,3 +46,23 @@ def edit_distance(a: list[str], b: list[str]) -> int:
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (wa != wb))
         prev = cur
     return prev[-1]
+
+
+_SENTENCE = re.compile(r"[^.!?]+[.!?]+(?=\s|$)")
+
+
+def count_sentences(text: str) -> int:
+    """Number of finished sentences (ending in . ! or ? before a space or the end)."""
+    return len(_SENTENCE.findall(text))
+
+
+def sentence_end(text: str) -> int | None:
+    """Index just past the first finished sentence of ``text`` followed by a space, or None.
+
+    A sentence at the very end of the text is not yet known to be finished (more text may
+    follow in a stream), so it is not reported.
+    """
+    for i in range(len(text) - 1):
+        if text[i] in ".!?" and text[i + 1].isspace() and text[: i + 1].strip(".!? "):
+            return i + 1
+    return None

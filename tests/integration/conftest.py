@@ -1,0 +1,77 @@
+"""A simulated call for runtime tests: real Silero VAD on real espeak speech in a Room.
+
+The oracle STT gives transcripts from the words the user really said (explicitly, so
+turn-taking is tested apart from recognition errors); everything else is the real stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from bargein.agent import Agent, AgentSession, InterruptionOptions, UserTurnLimit
+from bargein.providers.oracle_stt import GroundTruth, OracleSTT
+from bargein.providers.tts import SynthesizedSpeech
+from bargein.sim import Room, Utterance
+
+
+@dataclass
+class Call:
+    """A running simulated call and everything it recorded."""
+
+    room: Room
+    session: AgentSession
+    truth: GroundTruth
+    events: list[tuple[float, str, Any]] = field(default_factory=list)
+
+    async def user_says(self, text: str, *, at: float | None = None,
+                        voice: str = "en-us+m3") -> tuple[Utterance, SynthesizedSpeech]:
+        from bargein.providers.espeak_tts import EspeakTTS
+
+        speech = await EspeakTTS(voice=voice).synthesize(text)
+        if at is not None and at > self.room.time:
+            await asyncio.sleep(at - self.room.time)
+        return self.room.user.say(speech), speech
+
+    def named(self, name: str) -> list[Any]:
+        return [e for _, n, e in self.events if n == name]
+
+    async def close(self) -> None:
+        await self.session.aclose()
+        await self.room.aclose()
+
+
+EVENTS = ("user_input_transcribed", "agent_state_changed", "user_state_changed",
+          "speech_created", "agent_false_interruption", "agent_interrupted",
+          "conversation_item_added", "user_turn_exceeded", "metrics", "error")
+
+
+async def start_call(agent: Agent | None = None, *, interruption: InterruptionOptions | None = None,
+                     turn_limit: UserTurnLimit | None = None, llm: Any = None, tts: Any = None,
+                     **session_options: Any) -> Call:
+    from bargein.providers.espeak_tts import EspeakTTS
+    from bargein.providers.rule_based_llm import RuleBasedLLM
+    from bargein.providers.silero_vad import SileroVAD
+
+    truth = GroundTruth()
+    room = Room(16000, truth=truth)
+    await room.start()
+    session = AgentSession(
+        vad=SileroVAD(), stt=OracleSTT(truth), llm=llm or RuleBasedLLM(),
+        tts=tts or EspeakTTS(voice="en-us"), interruption=interruption,
+        turn_limit=turn_limit, **session_options,
+    )
+    call = Call(room, session, truth)
+    for name in EVENTS:
+        session.on(name, lambda e, n=name: call.events.append((session.time, n, e)))
+    await session.start(agent or Agent(instructions="You are a support agent."),
+                        audio_input=room.agent_input, audio_output=room.agent_output)
+    return call
+
+
+@pytest.fixture
+def make_call():
+    return start_call
