@@ -328,3 +328,32 @@ def test_failing_llm_mid_reply_does_not_wedge_the_session(make_call, mode):
         "for phones and tablets.")  # the sentence finished before the failure
     assert state_after in ("thinking", "speaking")  # it answered the next user turn
     assert len(assistant) == 2 and "monday to friday" in assistant[1].content.lower()
+
+
+# -- queued speech and forced interrupts -------------------------------------------------------
+
+def test_barge_in_drops_queued_speech_unless_uninterruptible(make_call):
+    async def scenario():
+        call = await make_call(interruption=InterruptionOptions(min_duration=0.3, min_words=1))
+        s = call.session
+        first = s.say("Let me read you the whole list of our plans, one by one, slowly.")
+        notice = s.say("This call may be recorded.", allow_interruptions=False)
+        extra = s.say("And one more thing about our plans.")
+        await call.user_says("No, stop, I only need the price.", at=1.5)
+        await notice
+        await asyncio.sleep(0.5)
+        forced = s.say("A notice that only a forced interrupt can stop, however long it is.",
+                       allow_interruptions=False)
+        await asyncio.sleep(1.0)
+        with pytest.raises(RuntimeError, match="force=True"):
+            forced.interrupt()
+        s.interrupt(force=True)
+        await forced
+        await call.close()
+        return first, notice, extra, forced
+
+    first, notice, extra, forced = run_simulation(scenario())
+    assert first.interrupted
+    assert extra.interrupted and extra.started_at is None  # dropped before it played
+    assert not notice.interrupted and notice.heard_text == "This call may be recorded."
+    assert forced.interrupted and 0 < len(forced.heard_text) < len(forced.text)

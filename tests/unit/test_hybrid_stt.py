@@ -1,0 +1,49 @@
+"""HybridSTT: interims from one recognizer, finals from the other, on one stream."""
+
+import asyncio
+
+import pytest
+
+from bargein.audio import AudioFrame
+from bargein.providers import Fixed, SpeechEventType, WordTiming
+from bargein.providers.hybrid_stt import HybridSTT
+from bargein.providers.oracle_stt import GroundTruth, OracleSTT
+from bargein.sim import run_simulation
+
+
+def test_interims_from_the_fast_one_finals_from_the_accurate_one():
+    fast = GroundTruth([WordTiming("helo", 0.1, 0.3), WordTiming("wrld", 0.3, 0.6)])
+    good = GroundTruth([WordTiming("hello", 0.1, 0.3), WordTiming("world", 0.3, 0.6)])
+    stt = HybridSTT(OracleSTT(fast, interim_delay=Fixed(0.0)),
+                    OracleSTT(good, final_delay=Fixed(0.3)))
+
+    async def scenario():
+        stream = stt.stream(16000)
+        events = []
+
+        async def collect():
+            async for event in stream:
+                events.append(event)
+
+        task = asyncio.create_task(collect())
+        for _ in range(40):
+            stream.push_frame(AudioFrame(bytes(640), 16000))
+            await asyncio.sleep(0.02)
+        stream.flush()
+        await asyncio.sleep(0.5)
+        await stream.aclose()
+        await task
+        return events
+
+    events = run_simulation(scenario())
+    interims = [e.text for e in events if e.type is SpeechEventType.INTERIM]
+    finals = [e.text for e in events if e.type is SpeechEventType.FINAL]
+    assert interims == ["helo", "helo wrld"]
+    assert finals == ["hello world"]
+    assert stt.capabilities.interim_results
+
+
+def test_interim_recognizer_must_give_interims():
+    no_interims = OracleSTT(GroundTruth(), interim_results=False)
+    with pytest.raises(ValueError, match="no interim results"):
+        HybridSTT(no_interims, OracleSTT(GroundTruth()))
