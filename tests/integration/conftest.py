@@ -45,7 +45,7 @@ class Call:
 
 
 EVENTS = ("user_input_transcribed", "agent_state_changed", "user_state_changed",
-          "speech_created", "agent_false_interruption", "agent_interrupted",
+          "speech_created", "agent_false_interruption", "agent_interrupted", "agent_words_heard",
           "conversation_item_added", "user_turn_exceeded", "metrics", "error")
 
 

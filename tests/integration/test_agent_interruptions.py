@@ -357,3 +357,21 @@ def test_barge_in_drops_queued_speech_unless_uninterruptible(make_call):
     assert extra.interrupted and extra.started_at is None  # dropped before it played
     assert not notice.interrupted and notice.heard_text == "This call may be recorded."
     assert forced.interrupted and 0 < len(forced.heard_text) < len(forced.text)
+
+
+def test_agent_words_are_reported_as_they_become_audible(make_call):
+    async def scenario():
+        call = await make_call()
+        handle = call.session.say("Hello there. Our office opens at nine, every weekday.")
+        await handle
+        await call.close()
+        return call, handle
+
+    call, handle = run_simulation(scenario())
+    heard = [(t, e) for t, n, e in call.events if n == "agent_words_heard"]
+    said = [w for _, e in heard for w in e.words]
+    assert said == [w.text for w in handle.words]
+    for _, event in heard:  # timed at the moment the first new word becomes audible
+        word = next(w for w in handle.words if w.text == event.words[0])
+        assert event.time == pytest.approx(handle.started_at + word.start, abs=1e-6)
+    assert heard[-1][1].heard_text == handle.text.rstrip(".")

@@ -78,6 +78,20 @@ class AgentInterrupted:
 
 
 @dataclass(frozen=True)
+class AgentWordsHeard:
+    """Words of the agent's speech started playing (needs an output that reports frames).
+
+    ``heard_text`` is the speech's text up to the last of them; ``time`` is when they
+    became audible.
+    """
+
+    speech_id: str
+    words: tuple[str, ...]
+    heard_text: str
+    time: float
+
+
+@dataclass(frozen=True)
 class ConversationItemAdded:
     """A message entered the chat history."""
 
@@ -124,6 +138,7 @@ EVENT_TYPES: dict[str, type] = {
     "speech_created": SpeechCreated,
     "agent_false_interruption": AgentFalseInterruption,
     "agent_interrupted": AgentInterrupted,
+    "agent_words_heard": AgentWordsHeard,
     "conversation_item_added": ConversationItemAdded,
     "user_turn_exceeded": UserTurnExceeded,
     "metrics": MetricsCollected,

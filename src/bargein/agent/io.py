@@ -61,6 +61,9 @@ class QueueAudioInput:
             yield frame
 
 
+PlayCallback = Callable[[AudioFrame, float], None]
+
+
 @dataclass(frozen=True, slots=True)
 class PlaybackFinished:
     """How one output segment ended: seconds of it that were played, and whether it was cut."""
@@ -74,10 +77,31 @@ class AudioOutput(ABC):
 
     Frames queued with :meth:`capture_frame` play in order; :meth:`flush` marks the end of the
     segment; :meth:`wait_for_playout` returns once the segment played out or was cleared.
+    An output that knows when each frame becomes audible calls :meth:`_notify_played`, so
+    listeners (the session's word-by-word transcript) follow playout exactly.
     """
 
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = check_sample_rate(sample_rate)
+        self._listeners: list[PlayCallback] = []
+
+    @property
+    def reports_frames(self) -> bool:
+        """True if listeners are told when each frame starts playing."""
+        return False
+
+    def add_listener(self, callback: PlayCallback) -> None:
+        """Call ``callback(frame, loop_time)`` whenever a frame starts playing."""
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: PlayCallback) -> None:
+        """Stop calling ``callback``."""
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def _notify_played(self, frame: AudioFrame, at: float) -> None:
+        for callback in list(self._listeners):
+            callback(frame, at)
 
     @abstractmethod
     async def capture_frame(self, frame: AudioFrame) -> None:
@@ -109,9 +133,6 @@ class AudioOutput(ABC):
         """Wait until the current segment has played out or was cleared."""
 
 
-PlayCallback = Callable[[AudioFrame, float], None]
-
-
 class PacedAudioOutput(AudioOutput):
     """Plays frames at real-time pace on the event loop clock, handing each to ``sink``.
 
@@ -139,6 +160,10 @@ class PacedAudioOutput(AudioOutput):
     @property
     def played(self) -> float:
         return self._played
+
+    @property
+    def reports_frames(self) -> bool:
+        return True
 
     @property
     def playing(self) -> bool:
@@ -230,5 +255,6 @@ class PacedAudioOutput(AudioOutput):
                 await asyncio.sleep(at - now)
             self._sink(frame, loop.time())
             self._played += frame.duration
+            self._notify_played(frame, loop.time())
             next_at = at + frame.duration
             await asyncio.sleep(max(0.0, next_at - loop.time()))

@@ -55,7 +55,10 @@ class SpeechPlayer:
 
     def __init__(self, text: AsyncIterable[str], *, tts: TTS, output: AudioOutput,
                  sample_rate: int, frame_duration: float = 0.02, provider_timeout: float = 10.0,
-                 on_audio: Callable[[], None] | None = None) -> None:
+                 on_audio: Callable[[], None] | None = None,
+                 on_words: Callable[[list[WordTiming], float], None] | None = None) -> None:
+        """``on_words(words, at)`` reports words whose audio started, ``at`` being the loop
+        time the first of them became audible (needs an output that reports frames)."""
         self._text = text
         self._tts = tts
         self._output = output
@@ -63,6 +66,8 @@ class SpeechPlayer:
         self._fd = frame_duration
         self._timeout = provider_timeout
         self._on_audio = on_audio
+        self._on_words = on_words
+        self._announced = 0  # words reported as heard so far
         self.frames: list[AudioFrame] = []
         self.words: list[WordTiming] = []
         self.full_text = ""
@@ -148,9 +153,23 @@ class SpeechPlayer:
 
     # -- running ------------------------------------------------------------------------
 
+    def _frame_played(self, frame: AudioFrame, at: float) -> None:
+        if self._on_words is None:
+            return
+        position = self.position
+        new = []
+        while self._announced < len(self.words) and \
+                self.words[self._announced].start < position - 1e-9:
+            new.append(self.words[self._announced])
+            self._announced += 1
+        if new:
+            frame_start = position - frame.duration  # speech time at which this frame began
+            self._on_words(new, at + max(0.0, new[0].start - frame_start))
+
     async def run(self) -> bool:
         """Generate and play the speech; returns True if it was interrupted."""
         self._generator = asyncio.create_task(self._generate(), name="bargein-speech-gen")
+        self._output.add_listener(self._frame_played)
         try:
             while not self._interrupted:
                 self._pusher = asyncio.create_task(self._push(), name="bargein-speech-push")
@@ -164,6 +183,7 @@ class SpeechPlayer:
                         break
                 self._rewinding = False
         finally:
+            self._output.remove_listener(self._frame_played)
             # _generate() keeps its own errors in self.error; only cancellation gets here.
             self._generator.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bargein.agent.agent import Agent, StopResponse
-from bargein.agent.chat import ChatContext
+from bargein.agent.chat import ChatContext, heard_text
 from bargein.agent.events import (
     AgentFalseInterruption,
     AgentInterrupted,
     AgentState,
     AgentStateChanged,
+    AgentWordsHeard,
     ConversationItemAdded,
     ErrorEvent,
     EventEmitter,
@@ -40,6 +41,7 @@ from bargein.audio.resample import StreamResampler
 from bargein.providers.llm import LLM, ChatMessage, LLMChunk, ToolCall
 from bargein.providers.stt import STT, SpeechEvent, SpeechEventType
 from bargein.providers.tts import TTS
+from bargein.providers.types import WordTiming
 from bargein.providers.vad import VAD, VADEvent, VADEventType
 from bargein.text import count_sentences, normalize_words, words
 
@@ -289,11 +291,17 @@ class AgentSession:
             elif self._user_state == "speaking":  # the agent starts over the user
                 self._arm_barge_in(self._utterance_onset)
 
+        def on_words(new: list[WordTiming], at: float) -> None:
+            self._events.emit("agent_words_heard", AgentWordsHeard(
+                handle.id, tuple(w.text for w in new),
+                heard_text(player.full_text, player.words, player.position),
+                at - self._t0))
+
         player = SpeechPlayer(
             handle._text_source(),  # type: ignore[attr-defined]
             tts=self.tts, output=self._output, sample_rate=self.sample_rate,
             frame_duration=self.frame_duration, provider_timeout=self.provider_timeout,
-            on_audio=on_audio,
+            on_audio=on_audio, on_words=on_words,
         )
         self._player = player
         try:
