@@ -51,7 +51,7 @@ EVENTS = ("user_input_transcribed", "agent_state_changed", "user_state_changed",
 
 async def start_call(agent: Agent | None = None, *, interruption: InterruptionOptions | None = None,
                      turn_limit: UserTurnLimit | None = None, llm: Any = None, tts: Any = None,
-                     **session_options: Any) -> Call:
+                     interim_results: bool = True, **session_options: Any) -> Call:
     from bargein.providers.espeak_tts import EspeakTTS
     from bargein.providers.rule_based_llm import RuleBasedLLM
     from bargein.providers.silero_vad import SileroVAD
@@ -60,7 +60,7 @@ async def start_call(agent: Agent | None = None, *, interruption: InterruptionOp
     room = Room(16000, truth=truth)
     await room.start()
     session = AgentSession(
-        vad=SileroVAD(), stt=OracleSTT(truth), llm=llm or RuleBasedLLM(),
+        vad=SileroVAD(), stt=OracleSTT(truth, interim_results=interim_results), llm=llm or RuleBasedLLM(),
         tts=tts or EspeakTTS(voice="en-us"), interruption=interruption,
         turn_limit=turn_limit, **session_options,
     )

@@ -375,3 +375,44 @@ def test_agent_words_are_reported_as_they_become_audible(make_call):
         word = next(w for w in handle.words if w.text == event.words[0])
         assert event.time == pytest.approx(handle.started_at + word.start, abs=1e-6)
     assert heard[-1][1].heard_text == handle.text.rstrip(".")
+
+
+MONOLOGUE = ("I called last week about my internet. It kept dropping every evening. "
+             "Then my neighbour said it was the router. So I bought a new one myself. "
+             "But it still drops, and I am really tired of it.")
+
+
+def test_words_between_the_limit_and_the_cut_in_are_not_a_new_turn(make_call):
+    from bargein.providers import Fixed
+    from bargein.providers.espeak_tts import EspeakTTS
+
+    async def scenario():  # a slow TTS leaves 0.6 s between the decision and the cut-in
+        call = await make_call(turn_limit=UserTurnLimit(max_sentences=3),
+                               tts=EspeakTTS(voice="en-us", ttfb=Fixed(0.6)))
+        utt, _ = await call.user_says(MONOLOGUE, at=0.5)
+        await utt.done()
+        await asyncio.sleep(25.0)
+        await call.close()
+        return call
+
+    call = run_simulation(scenario())
+    users = [m.content for m in call.session.history if m.role == "user"]
+    assert len(users) == 1, users
+    assert len([m for m in call.session.history if m.role == "assistant"]) == 2
+
+
+def test_a_limit_reached_only_after_the_user_stopped_is_a_normal_turn(make_call):
+    async def scenario():  # finals only: sentences are counted when the user has stopped
+        call = await make_call(turn_limit=UserTurnLimit(max_sentences=3), interim_results=False)
+        utt, _ = await call.user_says("I need help. My bill is wrong. It is too high. Why?",
+                                      at=0.5)
+        await utt.done()
+        await asyncio.sleep(3.0)
+        await call.close()
+        return call
+
+    call = run_simulation(scenario())
+    assert call.named("user_turn_exceeded") == []
+    assert [e.source for e in call.named("speech_created")] == ["generate_reply"]
+    first_words = call.named("agent_words_heard")[0].heard_text
+    assert not first_words.startswith("Sorry")  # an answer, not a cut-in

@@ -155,6 +155,7 @@ def test_interrupt_user_runs_as_documented(tmp_path):
     out = run_example("examples/agents/interrupt_user.py", "--out", str(tmp_path))
     assert "USER TURN EXCEEDED (sentences: 3 sentences" in out
     assert f"speech 2 audio starts: {DEFAULT_CUT_IN_PHRASE!r}" in out
+    assert "while the caller was still talking" in out
     assert "cut-in interrupted: False; reply interrupted: False" in out
     samples, rate = read_stereo_wav(tmp_path / "conversation.wav")
     assert rate == 16000 and samples.shape[1] == 2

@@ -120,6 +120,7 @@ class AgentSession:
         self._input_lag = 0.0  # session time minus input stream time, at the latest frame
         self._turn: _UserTurn | None = None
         self._consumed_until = -1.0  # words said before this were already answered
+        self._consume_until_next_speech = False
         self._utterance_onset = 0.0
         self._uninterruptible: list[_Span] = []
         self._open_span: _Span | None = None
@@ -284,6 +285,9 @@ class AgentSession:
             nonlocal span
             handle.started_at = self.time
             self._set_agent_state("speaking")
+            if self._consume_until_next_speech:
+                self._consumed_until = self.time
+                self._consume_until_next_speech = False
             if not handle.allow_interruptions:
                 span = self._open_span or _Span(self.time)
                 if span is not self._open_span:
@@ -602,8 +606,8 @@ class AgentSession:
 
     def _check_turn_limit(self) -> None:
         limit, turn = self.turn_limit, self._turn
-        if limit is None or turn is None or turn.exceeded:
-            return
+        if limit is None or turn is None or turn.exceeded or self._user_state != "speaking":
+            return  # a limit first reached after the user stopped is just a long turn
         transcript = turn.transcript()
         n_sentences = count_sentences(transcript)
         n_words = len(words(transcript))
@@ -613,15 +617,16 @@ class AgentSession:
             reason = "sentences"
         elif limit.max_words is not None and n_words >= limit.max_words:
             reason = "words"
-        elif limit.max_duration is not None and duration >= limit.max_duration - 1e-9 \
-                and self._user_state == "speaking":
+        elif limit.max_duration is not None and duration >= limit.max_duration - 1e-9:
             reason = "duration"
         if reason is None:
             return
         turn.exceeded = True
-        # Words said from now on belong to a later turn (or are discarded while the agent's
-        # uninterruptible cut-in plays).
+        # The words so far are answered by the cut-in; words said until the cut-in is heard
+        # belong to the same monologue (see on_audio in _play), later ones to a later turn
+        # or, while the uninterruptible cut-in plays, to nobody.
         self._consumed_until = self.time
+        self._consume_until_next_speech = True
         event = UserTurnExceeded(transcript, reason, n_sentences, n_words, duration, self.time)
         self._events.emit("user_turn_exceeded", event)
         self._turn = None
