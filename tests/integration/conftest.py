@@ -60,8 +60,8 @@ async def start_call(agent: Agent | None = None, *, interruption: InterruptionOp
     room = Room(16000, truth=truth)
     await room.start()
     session = AgentSession(
-        vad=SileroVAD(), stt=OracleSTT(truth, interim_results=interim_results), llm=llm or RuleBasedLLM(),
-        tts=tts or EspeakTTS(voice="en-us"), interruption=interruption,
+        vad=SileroVAD(), stt=OracleSTT(truth, interim_results=interim_results),
+        llm=llm or RuleBasedLLM(), tts=tts or EspeakTTS(voice="en-us"), interruption=interruption,
         turn_limit=turn_limit, **session_options,
     )
     call = Call(room, session, truth)
