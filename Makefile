@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml | $(PY)
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/speech_roundtrip.py
+	$(PY) examples/agents/interrupt_user.py
+	$(PY) examples/agents/uninterruptable.py
 
 test: $(STAMP)
 	$(PY) -m pytest
