@@ -103,7 +103,10 @@ def summarize(result: CallResult) -> list[str]:
     """The measured timings of the cut-in, as printed by ``main``."""
     event = result.marks["cut_in"]
     if event is None:
-        return ["the turn limit never fired"]
+        return ["the turn limit never fired",
+                "note: this STT gives no punctuation in its interim transcripts, so sentences "
+                "are counted on the final one, after the caller stopped (see docs/agents.md, "
+                "'Turn limits')"]
     monologue = result.utterances[0]
     ends = result.marks["sentence_ends"]
     cut_in, reply = result.speeches[1], result.speeches[2]

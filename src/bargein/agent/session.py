@@ -36,6 +36,7 @@ from bargein.agent.io import AudioInput, AudioOutput
 from bargein.agent.options import EndpointingOptions, InterruptionOptions, UserTurnLimit
 from bargein.agent.player import SpeechPlayer, with_timeout
 from bargein.agent.speech import SpeechHandle
+from bargein.agent.stt_gate import STTGate
 from bargein.audio.frame import check_session_rate
 from bargein.audio.resample import StreamResampler
 from bargein.providers.llm import LLM, ChatMessage, LLMChunk, ToolCall
@@ -86,6 +87,8 @@ class AgentSession:
     - ``sample_rate``: 8000, 16000 or 24000 Hz; the input is resampled to it if needed.
     - ``provider_timeout``: seconds an LLM or TTS may stay silent before the reply is
       abandoned with an ``error`` event.
+    - ``stt_preroll``: the STT hears only speech found by the VAD plus this many seconds
+      before it (saves most of its cost); ``None`` sends it every frame.
     """
 
     def __init__(self, *, vad: VAD, stt: STT, llm: LLM, tts: TTS,
@@ -94,7 +97,7 @@ class AgentSession:
                  turn_limit: UserTurnLimit | None = None,
                  endpointing: EndpointingOptions | None = None,
                  sample_rate: int = 16000, frame_duration: float = 0.02,
-                 provider_timeout: float = 10.0) -> None:
+                 provider_timeout: float = 10.0, stt_preroll: float | None = 0.5) -> None:
         self.vad, self.stt, self.llm, self.tts = vad, stt, llm, tts
         self.interruption = interruption or InterruptionOptions()
         self.allow_interruptions = allow_interruptions
@@ -103,6 +106,7 @@ class AgentSession:
         self.sample_rate = check_session_rate(sample_rate)
         self.frame_duration = frame_duration
         self.provider_timeout = provider_timeout
+        self.stt_preroll = stt_preroll
         self.history = ChatContext()
         self._events = EventEmitter()
         self._agent: Agent | None = None
@@ -186,6 +190,7 @@ class AgentSession:
         self._queue_changed = asyncio.Event()
         self._vad_stream = self.vad.stream(self.sample_rate)
         self._stt_stream = self.stt.stream(self.sample_rate)
+        self._gate = STTGate(self._stt_stream, self.stt_preroll)
         self._tasks = [
             asyncio.create_task(self._input_loop(), name="bargein-input"),
             asyncio.create_task(self._transcript_loop(), name="bargein-stt"),
@@ -409,7 +414,7 @@ class AgentSession:
             self._input_lag = self.time - stream_time
             try:
                 events = self._vad_stream.push_frame(frame)
-                self._stt_stream.push_frame(frame)
+                self._gate.push(frame, speaking=self._vad_stream.speaking)
             except Exception as exc:
                 self._report_error("listening", exc)
                 continue
@@ -541,6 +546,7 @@ class AgentSession:
             except Exception as exc:  # the recognizer failed: report, reopen, keep listening
                 self._report_error("stt", exc)
                 self._stt_stream = self.stt.stream(self.sample_rate)
+                self._gate.stream = self._stt_stream
 
     def _kept_words(self, event: SpeechEvent) -> tuple[list[str], bool]:
         """Words of ``event`` that belong to the current turn, and whether any were dropped

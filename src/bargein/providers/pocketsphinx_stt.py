@@ -15,6 +15,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bargein._extras import require
@@ -191,6 +192,11 @@ class PocketsphinxSTTStream(STTStream):
         self._ensure_worker()
         self._work.put_nowait(self.time)
 
+    def _on_skip(self, samples: int) -> None:
+        self._ensure_worker()
+        model_samples = round(samples * MODEL_SAMPLE_RATE / self.sample_rate)
+        self._work.put_nowait(_Skip(model_samples, self.time))
+
     async def aclose(self) -> None:
         """Finish decoding what was pushed, deliver pending events, then end iteration."""
         if self._closed:
@@ -226,6 +232,12 @@ class PocketsphinxSTTStream(STTStream):
                     if in_utt:
                         decoder.end_utt()
                     break
+                if isinstance(item, _Skip):
+                    fed += item.samples
+                    if not in_utt:
+                        utt_start = item.until
+                        next_check = item.until + interval
+                    continue
                 if isinstance(item, float):  # flush at stream time `item`
                     if in_utt:
                         timer = WorkTimer()
@@ -287,6 +299,14 @@ class PocketsphinxSTTStream(STTStream):
             yield event
         if self._error is not None:
             raise self._error
+
+
+@dataclass(frozen=True, slots=True)
+class _Skip:
+    """Audio the caller did not send: ``samples`` at 16 kHz, ending at stream time ``until``."""
+
+    samples: int
+    until: float
 
 
 def _segment_words(decoder: Any, offset: float, *, with_confidence: bool) -> tuple[WordTiming, ...]:

@@ -99,6 +99,18 @@ class STTStream:
         self._samples_pushed += frame.num_samples
         self._on_frame(frame, start)
 
+    def skip(self, seconds: float) -> None:
+        """Move the stream clock on by ``seconds`` of audio that is not sent (e.g. silence the
+        VAD ruled out), so later times stay on the input timeline. Call it between
+        utterances (after :meth:`flush`), not inside one."""
+        if self._closed:
+            raise RuntimeError("skip() on a closed STT stream")
+        samples = round(seconds * self.sample_rate)
+        if samples < 0:
+            raise ValueError(f"cannot skip a negative duration ({seconds} s)")
+        self._samples_pushed += samples
+        self._on_skip(samples)
+
     def flush(self) -> None:
         """The current utterance ended: produce its FINAL transcript (if it had speech)."""
         if self._closed:
@@ -170,3 +182,6 @@ class STTStream:
 
     def _on_flush(self) -> None:
         raise NotImplementedError
+
+    def _on_skip(self, samples: int) -> None:
+        """Samples skipped at the stream rate; streams that count samples override this."""
