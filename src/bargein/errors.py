@@ -50,3 +50,24 @@ class SimulationDeadlockError(BargeinError, RuntimeError):
 
 class ProviderTimeoutError(BargeinError, TimeoutError):
     """A provider (LLM, TTS, STT) produced nothing for longer than the session allows."""
+
+
+class UnsupportedCapabilityError(BargeinError):
+    """A scenario needs something the adapter under test cannot do; the message names the
+    capability and what to use instead."""
+
+    def __init__(self, capability: str, adapter: str, alternative: str) -> None:
+        self.capability = capability
+        self.adapter = adapter
+        self.alternative = alternative
+        super().__init__(
+            f"adapter {adapter!r} does not support {capability!r}; {alternative}"
+        )
+
+
+class ScenarioError(BargeinError):
+    """A scenario script that cannot run as written (unknown step, step after succeed()...)."""
+
+
+class AgentTimeoutError(BargeinError, TimeoutError):
+    """The agent under test did not do what the script waited for within the time allowed."""

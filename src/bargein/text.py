@@ -6,6 +6,16 @@ import re
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 
+#: Words that acknowledge without taking the floor ("uh-huh", "yeah", "right", ...), as
+#: normalised words ("uh-huh" normalises to "uh", "huh").
+BACKCHANNEL_WORDS = frozenset(
+    {
+        "uh-huh", "uh", "huh", "uhhuh", "mhm", "mm-hmm", "mmhmm", "mm", "hmm", "mmm", "hm",
+        "um", "yeah", "yep", "yes", "yup", "right", "okay", "ok", "sure", "alright", "ah",
+        "oh", "aha",
+    }
+)  # fmt: skip
+
 _NUMBER_WORDS = {
     "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
     "6": "six", "7": "seven", "8": "eight", "9": "nine", "10": "ten",

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bargein.text import BACKCHANNEL_WORDS
+
 #: Words that acknowledge without taking the floor. They never count towards ``min_words``.
-DEFAULT_BACKCHANNELS = frozenset(
-    {
-        "uh-huh", "uh", "huh", "uhhuh", "mhm", "mm-hmm", "mmhmm", "mm", "hmm", "mmm", "hm",
-        "um", "yeah", "yep", "yes", "yup", "right", "okay", "ok", "sure", "alright", "ah",
-        "oh", "aha",
-    }
-)  # fmt: skip
+DEFAULT_BACKCHANNELS = BACKCHANNEL_WORDS
 
 
 @dataclass(frozen=True)

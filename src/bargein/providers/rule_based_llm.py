@@ -180,7 +180,7 @@ def default_support_intents() -> list[Intent]:
                 "say that again",
                 "come again",
                 r"\bwhat did you (just )?say\b",
-                r"\bsorry,? what\b",
+                r"^\W*(sorry,? )?what\W*$",  # "Sorry, what?" alone, not "Sorry, what are..."
                 r"\bpardon\b",
                 r"\bdidn'?t (quite )?(catch|hear|get) (that|it|you)\b",
             ],

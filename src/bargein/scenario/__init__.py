@@ -1,0 +1,96 @@
+"""The scenario test SDK: script a conversation, run it against an adapter, judge the result.
+
+    from bargein import scenario
+
+    result = scenario.run(
+        "barge-in recovery", agent=adapter,
+        script=[scenario.agent(), scenario.user("Tell me about your plans"),
+                scenario.interrupt("Sorry, what are your opening hours?"),
+                scenario.agent(), scenario.expect_stopped_within(0.6)],
+    )
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bargein.adapters.base import AgentAdapter
+from bargein.scenario.expectations import (
+    CheckResult,
+    ExpectStep,
+    expect_metric,
+    expect_no_overlap_longer_than,
+    expect_reply_addresses_interruption,
+    expect_reply_mentions,
+    expect_stopped_within,
+)
+from bargein.scenario.metrics import Metrics, UserUtterance
+from bargein.scenario.result import Recording, ScenarioResult, Segment
+from bargein.scenario.runner import ScenarioRun
+from bargein.scenario.steps import (
+    agent,
+    fail,
+    interrupt,
+    silence,
+    sleep,
+    succeed,
+    user,
+    validate,
+)
+from bargein.scenario.timeline import Timeline, TimelineEvent
+
+
+async def arun(name: str, description: str = "", *, agent: AgentAdapter,
+               script: list[Any], **options: Any) -> ScenarioResult:
+    """Run a scenario inside the current event loop (virtual or real time, as it is)."""
+    from bargein.sim import is_simulated
+
+    live = not is_simulated()
+    return await ScenarioRun(name, description, agent, script, live=live, **options).run()
+
+
+def run(name: str, description: str = "", *, agent: AgentAdapter, script: list[Any],
+        live: bool = False, **options: Any) -> ScenarioResult:
+    """Run a scenario and return its :class:`ScenarioResult`.
+
+    In simulation (default) on a virtual clock, as fast as the CPU allows; with ``live=True``
+    in real time. Options: ``seed``, ``sample_rate``, ``user_voice`` (espeak voice of the
+    simulated user), ``interrupt_mode`` ("auto" | "native" | "vad"), ``max_duration``,
+    ``settle`` (seconds of agent silence that end its turn), ``echo_gain``.
+    """
+    from bargein.sim import run_simulation
+
+    scenario_run = ScenarioRun(name, description, agent, script, live=live, **options)
+    if live:
+        return asyncio.run(scenario_run.run())
+    return run_simulation(scenario_run.run())
+
+
+__all__ = [
+    "CheckResult",
+    "ExpectStep",
+    "Metrics",
+    "Recording",
+    "ScenarioResult",
+    "ScenarioRun",
+    "Segment",
+    "Timeline",
+    "TimelineEvent",
+    "UserUtterance",
+    "agent",
+    "arun",
+    "expect_metric",
+    "expect_no_overlap_longer_than",
+    "expect_reply_addresses_interruption",
+    "expect_reply_mentions",
+    "expect_stopped_within",
+    "fail",
+    "interrupt",
+    "run",
+    "silence",
+    "sleep",
+    "succeed",
+    "user",
+    "validate",
+]

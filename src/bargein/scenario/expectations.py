@@ -1,0 +1,157 @@
+"""Timeline checks: script steps that state what must be true on the recording.
+
+A check is placed in the script where it applies: "the agent stopped within 0.6 s" refers to
+the latest barge-in before it; "the next reply addresses the interruption" to the first agent
+message after that barge-in. Checks are evaluated once the scenario has ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bargein.scenario.metrics import Metrics, UserUtterance, merge_spans
+from bargein.scenario.steps import Step
+from bargein.text import normalize_words
+
+_STOPWORDS = frozenset(
+    "a an the and or but so to of in on at for with about is are was were be been am i you "
+    "me my your we our it this that what which who how can could would will do does did "
+    "please just wait sorry hold no not yes".split()
+)
+
+
+@dataclass
+class CheckContext:
+    """What a check can look at."""
+
+    metrics: Metrics
+    utterances: list[UserUtterance]
+    agent_messages: list[tuple[float, str, bool]]  # (time, text, interrupted)
+    user_spans: list[tuple[float, float]]
+    agent_spans: list[tuple[float, float]]
+    barge_ins_before: int  # barge-ins the script had made when it reached the check
+    utterances_before: int
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: its description, pass/fail, and why."""
+
+    description: str
+    passed: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.description, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class ExpectStep(Step):
+    """A check evaluated at the end of the scenario (see the module docstring)."""
+
+    description: str
+    check: Callable[[CheckContext], tuple[bool, str]] = field(compare=False)
+    kind = "expect"
+
+    def describe(self) -> str:
+        return f"expect: {self.description}"
+
+
+def _latest_barge_in(ctx: CheckContext) -> UserUtterance | None:
+    barge_ins = [u for u in ctx.utterances[: ctx.utterances_before] if u.barge_in]
+    return barge_ins[-1] if barge_ins else None
+
+
+def _reply_after(ctx: CheckContext, t: float) -> str | None:
+    """The first complete agent message after ``t`` (the one cut by the barge-in is not a
+    reply to it)."""
+    return next((text for at, text, cut in ctx.agent_messages if at > t and not cut), None)
+
+
+def expect_stopped_within(seconds: float) -> ExpectStep:
+    """The agent's audio stopped within ``seconds`` of the latest barge-in's onset."""
+
+    def check(ctx: CheckContext) -> tuple[bool, str]:
+        u = _latest_barge_in(ctx)
+        if u is None:
+            return False, "no barge-in happened before this check"
+        m = next((m for m in ctx.metrics.interruptions if m.utterance == u.index), None)
+        if m is None or not m.agent_was_speaking:
+            return False, f"the agent was not speaking at the barge-in ({u.onset:.2f} s)"
+        ok = m.stop_latency is not None and m.stop_latency <= seconds
+        return ok, (f"stopped {m.stop_latency:.3f} s after the user's onset at {u.onset:.2f} s "
+                    f"(limit {seconds:g} s)")
+
+    return ExpectStep(f"agent stopped within {seconds:g} s of the interrupt", check)
+
+
+def expect_reply_mentions(*words: str) -> ExpectStep:
+    """The agent's first message after the latest barge-in (or latest user turn) contains
+    at least one of ``words`` (case-insensitive)."""
+    if not words:
+        raise ValueError("expect_reply_mentions() needs at least one word")
+
+    def check(ctx: CheckContext) -> tuple[bool, str]:
+        anchor = _latest_barge_in(ctx) or (ctx.utterances[ctx.utterances_before - 1]
+                                           if ctx.utterances_before else None)
+        reply = _reply_after(ctx, anchor.onset if anchor else -1.0)
+        if reply is None:
+            return False, "the agent sent no message after it"
+        found = [w for w in words if w.lower() in reply.lower()]
+        return bool(found), (f"reply mentions {found}" if found
+                             else f"none of {list(words)} in reply {reply[:120]!r}")
+
+    return ExpectStep(f"next reply mentions one of {list(words)}", check)
+
+
+def expect_reply_addresses_interruption() -> ExpectStep:
+    """The agent's first message after the latest barge-in shares a content word with it."""
+
+    def check(ctx: CheckContext) -> tuple[bool, str]:
+        u = _latest_barge_in(ctx)
+        if u is None:
+            return False, "no barge-in happened before this check"
+        reply = _reply_after(ctx, u.onset)
+        if reply is None:
+            return False, "the agent sent no message after the interruption"
+        asked = {w for w in normalize_words(u.text) if w not in _STOPWORDS}
+        said = set(normalize_words(reply))
+        shared = sorted(asked & said)
+        return bool(shared), (f"reply shares {shared} with {u.text!r}" if shared else
+                              f"reply {reply[:120]!r} shares no content word with {u.text!r}")
+
+    return ExpectStep("next reply addresses the interruption's words", check)
+
+
+def expect_no_overlap_longer_than(seconds: float) -> ExpectStep:
+    """No stretch of both parties speaking at once lasts longer than ``seconds``."""
+
+    def check(ctx: CheckContext) -> tuple[bool, str]:
+        longest = 0.0
+        for s1, e1 in merge_spans(ctx.user_spans, 0.1):
+            for s2, e2 in merge_spans(ctx.agent_spans, 0.1):
+                longest = max(longest, min(e1, e2) - max(s1, s2))
+        return longest <= seconds, f"longest overlap {longest:.3f} s (limit {seconds:g} s)"
+
+    return ExpectStep(f"no overlap longer than {seconds:g} s", check)
+
+
+def expect_metric(name: str, *, at_most: float | None = None,
+                  at_least: float | None = None) -> ExpectStep:
+    """A headline metric (see ``Metrics.summary()``) within bounds."""
+
+    def check(ctx: CheckContext) -> tuple[bool, str]:
+        summary = ctx.metrics.summary()
+        if name not in summary:
+            return False, f"unknown metric {name!r}; metrics are {sorted(summary)}"
+        value = summary[name]
+        if value is None:
+            return False, f"{name} was not measured in this scenario"
+        ok = (at_most is None or value <= at_most) and (at_least is None or value >= at_least)
+        return ok, f"{name} = {value:g}"
+
+    bounds = " ".join(b for b in (f"<= {at_most:g}" if at_most is not None else "",
+                                  f">= {at_least:g}" if at_least is not None else "") if b)
+    return ExpectStep(f"{name} {bounds}".strip(), check)

@@ -1,0 +1,211 @@
+"""Script steps: what the simulated user and the test do, in order.
+
+Build a script with the functions below (``user``, ``agent``, ``interrupt``, ``silence``,
+``sleep``, ``succeed``, ``fail``, and the ``expect_*`` checks). Each returns a small frozen
+step object; :func:`validate` checks a whole script before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bargein.audio.frame import AudioFrame
+from bargein.errors import ScenarioError
+
+InterruptMode = Literal["auto", "native", "vad"]
+
+
+class Step:
+    """Base of every script step."""
+
+    kind = "step"
+
+    def describe(self) -> str:
+        """One line for timelines and error messages."""
+        return self.kind
+
+
+@dataclass(frozen=True)
+class UserStep(Step):
+    """The simulated user says ``content``: text (spoken by the local TTS), a path to an audio
+    file, raw audio-file bytes, or an AudioFrame. After ``agent(wait=False)`` it is a barge-in
+    that starts at the agent's first audible audio."""
+
+    content: str | Path | bytes | AudioFrame
+    transcript: str | None = None  # what recorded audio says, for the oracle STT and metrics
+    kind = "user"
+
+    def describe(self) -> str:
+        return f"user({_short(self.content)})"
+
+
+@dataclass(frozen=True)
+class AgentStep(Step):
+    """Wait for the agent's reply (``wait=True``) or let it start in the background."""
+
+    wait: bool = True
+    timeout: float = 30.0
+    kind = "agent"
+
+    def describe(self) -> str:
+        return "agent()" if self.wait else "agent(wait=False)"
+
+
+@dataclass(frozen=True)
+class InterruptStep(Step):
+    """Barge in on the agent's reply with ``content``.
+
+    Trigger: ``after`` seconds of audible agent speech, or ``after_words`` agent words heard,
+    or (neither) the first audible agent audio. ``mode``: "native" sends the adapter's cancel
+    signal with the audio, "vad" only the audio, "auto" native when the adapter has it.
+    """
+
+    content: str | Path | bytes | AudioFrame
+    after: float | None = None
+    after_words: int | None = None
+    mode: InterruptMode = "auto"
+    transcript: str | None = None
+    timeout: float = 30.0
+    kind = "interrupt"
+
+    @property
+    def trigger(self) -> str:
+        """"after", "after_words" or "first_audio"."""
+        if self.after is not None:
+            return "after"
+        if self.after_words is not None:
+            return "after_words"
+        return "first_audio"
+
+    def describe(self) -> str:
+        extra = ""
+        if self.after is not None:
+            extra = f", after={self.after:g}"
+        elif self.after_words is not None:
+            extra = f", after_words={self.after_words}"
+        return f"interrupt({_short(self.content)}{extra})"
+
+
+@dataclass(frozen=True)
+class SilenceStep(Step):
+    """The user stays silent for ``seconds`` (the microphone keeps streaming silence)."""
+
+    seconds: float
+    kind = "silence"
+
+    def describe(self) -> str:
+        return f"silence({self.seconds:g})"
+
+
+@dataclass(frozen=True)
+class SleepStep(Step):
+    """The script waits ``seconds`` before its next step, whatever is happening."""
+
+    seconds: float
+    kind = "sleep"
+
+    def describe(self) -> str:
+        return f"sleep({self.seconds:g})"
+
+
+@dataclass(frozen=True)
+class VerdictStep(Step):
+    """End the scenario now with a verdict (``succeed()`` or ``fail()``)."""
+
+    success: bool
+    reasoning: str = ""
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "succeed" if self.success else "fail"
+
+    def describe(self) -> str:
+        return f"{self.kind}({self.reasoning!r})" if self.reasoning else f"{self.kind}()"
+
+
+def user(content: str | Path | bytes | AudioFrame, *, transcript: str | None = None) -> UserStep:
+    """The simulated user speaks ``content`` (text, audio file path, audio bytes or frame)."""
+    return UserStep(content, transcript)
+
+
+def agent(*, wait: bool = True, timeout: float = 30.0) -> AgentStep:
+    """Wait for the agent to reply and finish (``wait=False``: let it start, go on)."""
+    if not timeout > 0:
+        raise ScenarioError(f"agent(timeout=...) must be > 0 s, got {timeout!r}")
+    return AgentStep(wait, timeout)
+
+
+def interrupt(content: str | Path | bytes | AudioFrame, *, after: float | None = None,
+              after_words: int | None = None, mode: InterruptMode = "auto",
+              transcript: str | None = None, timeout: float = 30.0) -> InterruptStep:
+    """Barge in on the agent's reply; see :class:`InterruptStep`."""
+    if after is not None and after_words is not None:
+        raise ScenarioError("interrupt() takes after= or after_words=, not both")
+    if after is not None and not after >= 0:
+        raise ScenarioError(f"interrupt(after=...) must be >= 0 s, got {after!r}")
+    if after_words is not None and not (isinstance(after_words, int) and after_words >= 1):
+        raise ScenarioError(f"interrupt(after_words=...) must be an integer >= 1, "
+                            f"got {after_words!r}")
+    if mode not in ("auto", "native", "vad"):
+        raise ScenarioError(f"interrupt(mode=...) must be 'auto', 'native' or 'vad', "
+                            f"got {mode!r}")
+    return InterruptStep(content, after, after_words, mode, transcript, timeout)
+
+
+def silence(seconds: float) -> SilenceStep:
+    """The user says nothing for ``seconds``."""
+    if not seconds >= 0:
+        raise ScenarioError(f"silence() needs seconds >= 0, got {seconds!r}")
+    return SilenceStep(seconds)
+
+
+def sleep(seconds: float) -> SleepStep:
+    """The script waits ``seconds``."""
+    if not seconds >= 0:
+        raise ScenarioError(f"sleep() needs seconds >= 0, got {seconds!r}")
+    return SleepStep(seconds)
+
+
+def succeed(reasoning: str = "") -> VerdictStep:
+    """End the scenario as a success."""
+    return VerdictStep(True, reasoning)
+
+
+def fail(reasoning: str = "") -> VerdictStep:
+    """End the scenario as a failure."""
+    return VerdictStep(False, reasoning)
+
+
+def validate(script: Sequence[object]) -> list[Step]:
+    """Check a script before it runs: every item a step, nothing after a verdict."""
+    if isinstance(script, (str, bytes)) or not isinstance(script, Sequence):
+        raise ScenarioError("script must be a list of steps, e.g. [user('hi'), agent()]")
+    steps: list[Step] = []
+    for i, item in enumerate(script, 1):
+        if not isinstance(item, Step):
+            hint = " (did you forget to call it?)" if callable(item) else ""
+            raise ScenarioError(
+                f"step {i} is {item!r}, which is not a scenario step{hint}; steps are "
+                "user(), agent(), interrupt(), silence(), sleep(), succeed(), fail() and "
+                "the expect_*() checks")
+        if steps and isinstance(steps[-1], VerdictStep):
+            raise ScenarioError(
+                f"step {i} ({item.describe()}) comes after {steps[-1].describe()}, which ends "
+                "the scenario; move it before the verdict or remove it")
+        steps.append(item)
+    if not steps:
+        raise ScenarioError("the script is empty")
+    return steps
+
+
+def _short(content: object) -> str:
+    if isinstance(content, str):
+        return repr(content if len(content) <= 40 else content[:37] + "...")
+    if isinstance(content, Path):
+        return f"file {str(content)!r}"
+    if isinstance(content, bytes):
+        return f"<{len(content)} bytes of audio>"
+    return repr(content)
