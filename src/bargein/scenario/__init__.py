@@ -25,13 +25,24 @@ from bargein.scenario.expectations import (
     expect_reply_mentions,
     expect_stopped_within,
 )
+from bargein.scenario.judging import (
+    Criterion,
+    JudgeStep,
+    judge,
+    metric,
+    not_said,
+    recovered_after_interruptions,
+    said,
+)
 from bargein.scenario.metrics import Metrics, UserUtterance
 from bargein.scenario.result import Recording, ScenarioResult, Segment
 from bargein.scenario.runner import ScenarioRun
+from bargein.scenario.simulator import DEFAULT_PHRASES, InterruptionConfig, UserSimulator
 from bargein.scenario.steps import (
     agent,
     fail,
     interrupt,
+    proceed,
     silence,
     sleep,
     succeed,
@@ -56,7 +67,8 @@ def run(name: str, description: str = "", *, agent: AgentAdapter, script: list[A
 
     In simulation (default) on a virtual clock, as fast as the CPU allows; with ``live=True``
     in real time. Options: ``seed``, ``sample_rate``, ``user_voice`` (espeak voice of the
-    simulated user), ``interrupt_mode`` ("auto" | "native" | "vad"), ``max_duration``,
+    simulated user), ``user`` (a :class:`UserSimulator`), ``judge_llm`` (LLM for free-text
+    judge criteria), ``interrupt_mode`` ("auto" | "native" | "vad"), ``max_duration``,
     ``settle`` (seconds of agent silence that end its turn), ``echo_gain``.
     """
     from bargein.sim import run_simulation
@@ -68,8 +80,12 @@ def run(name: str, description: str = "", *, agent: AgentAdapter, script: list[A
 
 
 __all__ = [
+    "DEFAULT_PHRASES",
     "CheckResult",
+    "Criterion",
     "ExpectStep",
+    "InterruptionConfig",
+    "JudgeStep",
     "Metrics",
     "Recording",
     "ScenarioResult",
@@ -77,6 +93,7 @@ __all__ = [
     "Segment",
     "Timeline",
     "TimelineEvent",
+    "UserSimulator",
     "UserUtterance",
     "agent",
     "arun",
@@ -87,7 +104,13 @@ __all__ = [
     "expect_stopped_within",
     "fail",
     "interrupt",
+    "judge",
+    "metric",
+    "not_said",
+    "proceed",
+    "recovered_after_interruptions",
     "run",
+    "said",
     "silence",
     "sleep",
     "succeed",

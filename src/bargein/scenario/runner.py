@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import random
 import re
 import time
 from pathlib import Path
@@ -24,11 +26,14 @@ from bargein.providers.oracle_stt import GroundTruth
 from bargein.providers.tts import SynthesizedSpeech
 from bargein.scenario.expectations import CheckContext, CheckResult, ExpectStep
 from bargein.scenario.hearing import Hearing
+from bargein.scenario.judging import JudgeStep, evaluate
 from bargein.scenario.metrics import TURN_GAP, UserUtterance, compute, merge_spans
 from bargein.scenario.result import Recording, ScenarioResult, Segment
+from bargein.scenario.simulator import InterruptionConfig, UserSimulator, contextual_interjection
 from bargein.scenario.steps import (
     AgentStep,
     InterruptStep,
+    ProceedStep,
     SilenceStep,
     SleepStep,
     Step,
@@ -58,7 +63,8 @@ class ScenarioRun:
                  script: list[Any], *, seed: int = 0, sample_rate: int = 16000,
                  user_voice: str = "en-us+m3", interrupt_mode: str = "auto",
                  max_duration: float = 600.0, settle: float = 1.0,
-                 echo_gain: float | None = None, live: bool = False) -> None:
+                 echo_gain: float | None = None, live: bool = False,
+                 user: UserSimulator | None = None, judge_llm: Any = None) -> None:
         if not isinstance(adapter, AgentAdapter):
             raise ScenarioError(
                 f"agent= must be an adapter (bargein.adapters.AgentAdapter), got "
@@ -66,7 +72,13 @@ class ScenarioRun:
         self.name, self.description = name, description
         self.adapter = adapter
         self.steps = validate(script)
-        self.seed, self.sample_rate, self.user_voice = seed, sample_rate, user_voice
+        if user is not None and not isinstance(user, UserSimulator):
+            raise ScenarioError(f"user= must be a UserSimulator, got {type(user).__name__}")
+        # a fresh copy: a simulator object reused across runs starts over each time
+        self.user = dataclasses.replace(user) if user else UserSimulator(voice=user_voice)
+        self.judge_llm = judge_llm
+        self.seed, self.sample_rate = seed, sample_rate
+        self.user_voice = self.user.voice if user is not None else user_voice
         self.interrupt_mode = interrupt_mode
         self.max_duration, self.settle = max_duration, settle
         self.echo_gain, self.live = echo_gain, live
@@ -77,6 +89,14 @@ class ScenarioRun:
         self._anchors: dict[int, tuple[int, int]] = {}
         self._pending_since: float | None = None
         self._check_capabilities()
+        for i, step in enumerate(self.steps, 1):
+            if isinstance(step, JudgeStep) and step.needs_llm and step.llm is None \
+                    and judge_llm is None:
+                raise ScenarioError(
+                    f"step {i} ({step.describe()}) has free-text criteria, which need an LLM "
+                    "judge: pass judge(..., llm=...) or run(..., judge_llm=...), or use "
+                    "deterministic criteria (said, not_said, recovered_after_interruptions, "
+                    "metric)")
 
     # -- before the start -------------------------------------------------------------------
 
@@ -117,6 +137,7 @@ class ScenarioRun:
         from bargein.providers.espeak_tts import EspeakTTS
 
         tts = EspeakTTS(voice=self.user_voice, sample_rate=self.sample_rate)
+        self.tts = tts
         audio: dict[int, Speech] = {}
         for i, step in enumerate(self.steps, 1):
             if not isinstance(step, (UserStep, InterruptStep)):
@@ -166,7 +187,7 @@ class ScenarioRun:
         finally:
             await self.adapter.close()
             await room.aclose()
-        result = self._result(verdict, error)
+        result = await self._result(verdict, error)
         result.wall_seconds = time.perf_counter() - wall  # wall-clock-ok
         return result
 
@@ -190,8 +211,81 @@ class ScenarioRun:
                 await self._barge_in(index, step, audio[index], "first_audio", "auto")
             else:
                 await self._say(audio[index], barge_in=False)
+        elif isinstance(step, ProceedStep):
+            await self._proceed(index, step)
+        elif isinstance(step, JudgeStep):
+            barge_ins = sum(u.barge_in for u in self.utterances)
+            self._anchors[index] = (barge_ins, len(self.utterances))
         elif isinstance(step, (SilenceStep, SleepStep)):
             await asyncio.sleep(step.seconds)
+
+    async def _proceed(self, index: int, step: ProceedStep) -> None:
+        """Simulated-user turns with seeded random barge-ins (the step's config wins over the
+        user simulator's interrupt_probability)."""
+        config = step.interruptions or self.user.interruptions()
+        if config is not None and config.seed is not None:
+            rng = random.Random(config.seed)
+        else:
+            rng = random.Random(f"{self.seed}/{index}")
+        for turn in range(step.turns):
+            line = self.user.next_line(rng)
+            await self._say((await self.tts.synthesize(line), line), barge_in=False)
+            roll, delay, phrase = rng.random(), 0.0, ""
+            if config is not None:
+                delay = rng.uniform(*config.delay_range)
+                phrase = rng.choice(config.phrases)
+            if config is None or roll >= config.probability:
+                self.timeline.add(self.room.time, "proceed_turn", step=index, turn=turn,
+                                  interrupt=False)
+                await self._wait_reply(index, AgentStep())
+                continue
+            self.timeline.add(self.room.time, "proceed_turn", step=index, turn=turn,
+                              interrupt=True, delay=delay)
+            await self._random_barge_in(index, config, delay, phrase, rng)
+
+    async def _random_barge_in(self, index: int, config: InterruptionConfig, delay: float,
+                               phrase: str, rng: random.Random) -> None:
+        since = self.room.time
+        moment = self.hearing.heard_seconds(delay, since)
+        finished = asyncio.ensure_future(self._reply_finished(index, since))
+        done, _ = await asyncio.wait([moment, finished], return_when=asyncio.FIRST_COMPLETED)
+        if moment not in done:  # the reply was shorter than the delay: nothing to cut
+            self.hearing.cancel(moment)
+            self.timeline.add(self.room.time, "interrupt_skipped", step=index,
+                              reason="reply ended before the delay")
+            return
+        finished.cancel()
+        fire_at = moment.result()
+        if fire_at > self.room.time:
+            await asyncio.sleep(fire_at - self.room.time)
+        if config.strategy == "contextual":
+            heard = self.hearing.words_heard_before(self.room.time, since)
+            phrase = await self._contextual(heard, rng)
+        speech = (await self.tts.synthesize(phrase), phrase)
+        resolved = self._mode("auto", index)
+        self.timeline.add(self.room.time, "interrupt_fired", trigger="after", mode=resolved,
+                          content=phrase, delay=delay)
+        if resolved == "native":
+            await self.adapter.interrupt()
+        await self._say(speech, barge_in=True, trigger="after", mode=resolved)
+        await self._wait_reply(index, AgentStep())
+
+    async def _reply_finished(self, index: int, since: float) -> None:
+        await self._wait_reply(index, AgentStep(), since=since)
+
+    async def _contextual(self, heard: list[str], rng: random.Random) -> str:
+        goals = self.user.goals
+        goal = goals[self.user._said] if self.user._said < len(goals) else None
+        if self.user.llm is None:
+            return contextual_interjection(heard, goal, rng)
+        from bargein.providers.llm import ChatMessage
+
+        prompt = (f"You are {self.user.persona}. The agent is saying: "
+                  f"{' '.join(heard[-30:])!r}. Interrupt it with one short, natural sentence "
+                  f"(at most 12 words)" + (f" that steers towards: {goal}" if goal else "")
+                  + ". Answer with the sentence only.")
+        text = "".join([c.text async for c in self.user.llm.chat([ChatMessage("user", prompt)])])
+        return text.strip().strip('"') or contextual_interjection(heard, goal, rng)
 
     async def _barge_in(self, index: int, step: UserStep | InterruptStep, speech: Speech,
                         trigger: str, mode: str) -> None:
@@ -240,9 +334,10 @@ class ScenarioRun:
             u.end = min(u.end, utt.end)
         self.timeline.add(u.end, "user_stopped_speaking", utterance=u.index)
 
-    async def _wait_reply(self, index: int, step: AgentStep) -> None:
-        since = self._pending_since if self._pending_since is not None else self.room.time
-        self._pending_since = None
+    async def _wait_reply(self, index: int, step: AgentStep, since: float | None = None) -> None:
+        if since is None:
+            since = self._pending_since if self._pending_since is not None else self.room.time
+            self._pending_since = None
         heard = [at for at, _ in self.hearing.frames if at >= since - 1e-9]
         if not heard:
             moment = self.hearing.first_audio(since)
@@ -278,7 +373,7 @@ class ScenarioRun:
 
     # -- the result --------------------------------------------------------------------------
 
-    def _result(self, verdict: VerdictStep | None, error: str | None) -> ScenarioResult:
+    async def _result(self, verdict: VerdictStep | None, error: str | None) -> ScenarioResult:
         room = self.room
         caps = self.adapter.capabilities
         agent_turns = merge_spans(room.agent_audible_spans(), TURN_GAP)
@@ -291,13 +386,20 @@ class ScenarioRun:
                         agent_messages=self.agent_messages,
                         user_spans=room.user_audible_spans(),
                         agent_spans=room.agent_audible_spans())
-        checks = []
+        checks: list[CheckResult] = []
         for index, step in enumerate(self.steps, 1):
-            if isinstance(step, ExpectStep) and index in self._anchors:
-                barge_ins, count = self._anchors[index]
-                ok, detail = step.check(CheckContext(**ctx_base, barge_ins_before=barge_ins,
-                                                     utterances_before=count))
+            if index not in self._anchors:
+                continue
+            barge_ins, count = self._anchors[index]
+            ctx = CheckContext(**ctx_base, barge_ins_before=barge_ins, utterances_before=count)
+            if isinstance(step, ExpectStep):
+                ok, detail = step.check(ctx)
                 checks.append(CheckResult(step.description, ok, detail))
+            elif isinstance(step, JudgeStep) and error is None:
+                try:
+                    checks += await evaluate(step, ctx, self.judge_llm)
+                except ScenarioError as exc:
+                    checks.append(CheckResult(f"judge: {step.describe()}", False, str(exc)))
         failed = [c for c in checks if not c.passed]
         if error is not None:
             success, reasoning = False, error

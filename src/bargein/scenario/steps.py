@@ -14,6 +14,7 @@ from typing import Literal
 
 from bargein.audio.frame import AudioFrame
 from bargein.errors import ScenarioError
+from bargein.scenario.simulator import InterruptionConfig
 
 InterruptMode = Literal["auto", "native", "vad"]
 
@@ -112,6 +113,19 @@ class SleepStep(Step):
 
 
 @dataclass(frozen=True)
+class ProceedStep(Step):
+    """Let the simulated user lead ``turns`` exchanges (a line, then the agent's reply),
+    barging in at random per ``interruptions`` (or the user simulator's probability)."""
+
+    turns: int
+    interruptions: InterruptionConfig | None = None
+    kind = "proceed"
+
+    def describe(self) -> str:
+        return f"proceed(turns={self.turns})"
+
+
+@dataclass(frozen=True)
 class VerdictStep(Step):
     """End the scenario now with a verdict (``succeed()`` or ``fail()``)."""
 
@@ -169,6 +183,15 @@ def sleep(seconds: float) -> SleepStep:
     return SleepStep(seconds)
 
 
+def proceed(turns: int = 1, *, interruptions: InterruptionConfig | None = None) -> ProceedStep:
+    """The simulated user leads ``turns`` exchanges; see :class:`ProceedStep`."""
+    if isinstance(turns, bool) or not isinstance(turns, int) or turns < 1:
+        raise ScenarioError(f"proceed(turns=...) must be an integer >= 1, got {turns!r}")
+    if interruptions is not None and not isinstance(interruptions, InterruptionConfig):
+        raise ScenarioError("proceed(interruptions=...) takes an InterruptionConfig")
+    return ProceedStep(turns, interruptions)
+
+
 def succeed(reasoning: str = "") -> VerdictStep:
     """End the scenario as a success."""
     return VerdictStep(True, reasoning)
@@ -189,8 +212,8 @@ def validate(script: Sequence[object]) -> list[Step]:
             hint = " (did you forget to call it?)" if callable(item) else ""
             raise ScenarioError(
                 f"step {i} is {item!r}, which is not a scenario step{hint}; steps are "
-                "user(), agent(), interrupt(), silence(), sleep(), succeed(), fail() and "
-                "the expect_*() checks")
+                "user(), agent(), interrupt(), proceed(), silence(), sleep(), judge(), "
+                "succeed(), fail() and the expect_*() checks")
         if steps and isinstance(steps[-1], VerdictStep):
             raise ScenarioError(
                 f"step {i} ({item.describe()}) comes after {steps[-1].describe()}, which ends "
