@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 test-unit: $(STAMP)
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m "not integration and not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check src tests examples benchmarks

@@ -16,6 +16,7 @@ import asyncio
 from typing import Any
 
 from bargein.adapters.base import AgentAdapter
+from bargein.scenario.definition import Scenario
 from bargein.scenario.expectations import (
     CheckResult,
     ExpectStep,
@@ -88,6 +89,7 @@ __all__ = [
     "JudgeStep",
     "Metrics",
     "Recording",
+    "Scenario",
     "ScenarioResult",
     "ScenarioRun",
     "Segment",

@@ -22,6 +22,7 @@ from bargein.errors import (
     ScenarioError,
     UnsupportedCapabilityError,
 )
+from bargein.providers.latency import Fixed
 from bargein.providers.oracle_stt import GroundTruth
 from bargein.providers.tts import SynthesizedSpeech
 from bargein.scenario.expectations import CheckContext, CheckResult, ExpectStep
@@ -136,7 +137,8 @@ class ScenarioRun:
         """Turn every user line into audio before the call starts (so bad files fail early)."""
         from bargein.providers.espeak_tts import EspeakTTS
 
-        tts = EspeakTTS(voice=self.user_voice, sample_rate=self.sample_rate)
+        # the simulated user's mouth has no synthesis latency: its lines are "already thought"
+        tts = EspeakTTS(voice=self.user_voice, sample_rate=self.sample_rate, ttfb=Fixed(0.0))
         self.tts = tts
         audio: dict[int, Speech] = {}
         for i, step in enumerate(self.steps, 1):

@@ -1,0 +1,123 @@
+"""Finding scenarios in files and folders, and running a suite of them."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bargein.errors import ScenarioError
+from bargein.scenario.definition import Scenario
+from bargein.scenario.result import ScenarioResult
+
+
+@dataclass
+class SuiteEntry:
+    """One scenario of a suite, its result and where its report went."""
+
+    scenario: Scenario
+    source: Path
+    result: ScenarioResult | None = None
+    report: Path | None = None
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.result is not None and self.result.success and self.error is None
+
+
+def collect(paths: Iterable[str | Path]) -> list[tuple[Scenario, Path]]:
+    """Scenarios defined in the given files and folders (``*.py`` files not starting with
+    ``_``), in a stable order. Errors name the file and say what is wrong in one line."""
+    found: list[tuple[Scenario, Path]] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise ScenarioError(f"{path}: no such file or folder")
+        files = sorted(p for p in path.rglob("*.py") if not p.name.startswith("_")) \
+            if path.is_dir() else [path]
+        if path.is_dir() and not files:
+            raise ScenarioError(f"{path}: no scenario files (*.py) in this folder")
+        for file in files:
+            scenarios = load_file(file)
+            if not scenarios and not path.is_dir():
+                raise ScenarioError(f"{file}: defines no Scenario objects at module level")
+            found += [(s, file) for s in scenarios]
+    names = [s.name for s, _ in found]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ScenarioError(f"scenario names must be unique; repeated: {', '.join(dupes)}")
+    return found
+
+
+def load_file(file: Path) -> list[Scenario]:
+    """Import a scenario file and return its module-level ``Scenario`` objects (and those in
+    a module-level ``SCENARIOS`` list)."""
+    if file.suffix != ".py":
+        raise ScenarioError(f"{file}: scenario files are Python files (*.py)")
+    module_name = f"bargein_scenarios_{abs(hash(str(file.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, file)
+    if spec is None or spec.loader is None:
+        raise ScenarioError(f"{file}: cannot be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(file.parent))
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise ScenarioError(f"{file}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except ScenarioError as exc:
+        raise ScenarioError(f"{file}{_user_line(exc, file)}: {exc}") from None
+    except Exception as exc:
+        line = _user_line(exc, file)
+        raise ScenarioError(f"{file}{line}: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.path.remove(str(file.parent))
+    found: list[Scenario] = []
+    for value in vars(module).values():
+        if isinstance(value, Scenario) and value not in found:
+            found.append(value)
+    for value in getattr(module, "SCENARIOS", []) or []:
+        if isinstance(value, Scenario) and value not in found:
+            found.append(value)
+    return found
+
+
+def run_suite(entries: list[tuple[Scenario, Path]], *, seed: int | None = None,
+              live: bool = False, report_dir: Path | None = None,
+              on_done: Callable[[SuiteEntry], None] | None = None) -> list[SuiteEntry]:
+    """Run every scenario; write each report (and the suite summary) under ``report_dir``."""
+    from bargein.scenario.report import write_report, write_suite_summary
+
+    done: list[SuiteEntry] = []
+    for scenario, source in entries:
+        entry = SuiteEntry(scenario, source)
+        try:
+            entry.result = scenario.run(seed=seed, live=live)
+            if report_dir is not None:
+                entry.report = write_report(entry.result, report_dir / _slug(scenario.name))
+        except ScenarioError as exc:
+            entry.error = str(exc)
+        except Exception as exc:  # a broken agent must not stop the rest of the suite
+            entry.error = f"{type(exc).__name__}: {exc}"
+            entry.error += "\n" + "".join(traceback.format_exception(exc)[-3:])
+        done.append(entry)
+        if on_done is not None:
+            on_done(entry)
+    if report_dir is not None:
+        write_suite_summary([(e.result, e.report) for e in done if e.result and e.report],
+                            report_dir)
+    return done
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "scenario"
+
+
+def _user_line(exc: BaseException, file: Path) -> str:
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if Path(frame.filename).resolve() == file.resolve():
+            return f":{frame.lineno}"
+    return ""
