@@ -117,7 +117,8 @@ def _read_with_soundfile(data: bytes, source: object) -> tuple[np.ndarray, int]:
     try:
         samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=False)
     except Exception as exc:  # soundfile raises its own LibsndfileError / RuntimeError
-        raise AudioFormatError(f"{_name(source)} is not a readable audio file ({exc})") from exc
+        why = str(exc).split(": ", 1)[-1] if "<_io." in str(exc) else str(exc)
+        raise AudioFormatError(f"{_name(source)} is not a readable audio file ({why})") from exc
     return float_to_int16(np.asarray(samples)), int(rate)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bargein.errors import ScenarioError
 from bargein.scenario.metrics import Metrics, UserUtterance, merge_spans
 from bargein.scenario.steps import Step
 from bargein.text import normalize_words
@@ -91,7 +92,7 @@ def expect_reply_mentions(*words: str) -> ExpectStep:
     """The agent's first message after the latest barge-in (or latest user turn) contains
     at least one of ``words`` (case-insensitive)."""
     if not words:
-        raise ValueError("expect_reply_mentions() needs at least one word")
+        raise ScenarioError("expect_reply_mentions() needs at least one word")
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         anchor = _latest_barge_in(ctx) or (ctx.utterances[ctx.utterances_before - 1]
@@ -141,6 +142,11 @@ def expect_no_overlap_longer_than(seconds: float) -> ExpectStep:
 def expect_metric(name: str, *, at_most: float | None = None,
                   at_least: float | None = None) -> ExpectStep:
     """A headline metric (see ``Metrics.summary()``) within bounds."""
+    known = sorted(Metrics().summary())
+    if name not in known:
+        raise ScenarioError(f"unknown metric {name!r}; metrics are {known}")
+    if at_most is None and at_least is None:
+        raise ScenarioError(f"expect_metric({name!r}) needs at_most= and/or at_least=")
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         summary = ctx.metrics.summary()

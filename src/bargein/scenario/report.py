@@ -38,7 +38,7 @@ PLOT = WIDTH - GUTTER - RIGHT
 ENVELOPE_WINDOW = 0.025  # seconds per RMS value
 MARK_H = 18  # interruption labels
 LABEL_H = 15  # one level of utterance / message labels
-LANE_H = 46
+LANE_H = 50
 AXIS_H = 24
 ROW_GAP = 18
 ROW_H = MARK_H + 2 * LABEL_H + 2 * LANE_H + 2 * LABEL_H + AXIS_H + ROW_GAP
@@ -141,7 +141,7 @@ def render_suite_summary(results: list[tuple[ScenarioResult, Path]], directory: 
     total = (
         '<tr class="total">'
         f"<td>Total: {len(results)} scenario{'s' if len(results) != 1 else ''}</td>"
-        f"<td>{passed}/{len(results)} passed</td>"
+        f'<td class="nowrap">{passed}/{len(results)} passed</td>'
         f'<td class="num">{_secs(_median(stops))}</td>'
         f'<td class="num">{_secs(_median(responses))}</td>'
         f'<td class="num">{_pct(stopped / bc if bc else None)}</td>'
@@ -367,10 +367,12 @@ def _row(result: ScenarioResult, messages: list[_Message], marks: list[_Mark],
     p += _labels(user_labels, t0, pps, y=user_y - 4, step=-LABEL_H)
     agent_labels = []
     for m in messages:
-        if t0 <= m.start < t1 and m.text:
+        continued = m.start < t0 < m.end  # spoken across the row break: label it again
+        if (t0 <= m.start < t1 or continued) and m.text:
             text = ("✂ " + m.text + " …") if m.interrupted else m.text
+            text = "↪ " + text if continued else text
             cls = "lbl-cut" if m.interrupted else "lbl-agent"
-            agent_labels.append((m.start, text, cls,
+            agent_labels.append((max(m.start, t0), text, cls,
                                  f"{m.start:.2f} s{' (cut off)' if m.interrupted else ''}: "
                                  f"{m.text}"))
     p += _labels(agent_labels, t0, pps, y=agent_y + LANE_H + 12, step=LABEL_H)
@@ -493,7 +495,8 @@ def _header(result: ScenarioResult) -> str:
     ]
     return (
         f"<header><h1>{_e(result.name)} {_badge(result.success)}</h1>{desc}"
-        f'<p class="reason">{_e(result.reasoning)}</p>{error}'
+        f'<p class="reason {"r-pass" if result.success else "r-fail"}">{_e(result.reasoning)}</p>'
+        f"{error}"
         '<dl class="facts">' + "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>"
                                        for k, v in facts) + "</dl>"
         + (f'<div class="caps"><span class="muted">Capabilities</span> {"".join(chips)}</div>'
@@ -663,7 +666,9 @@ h1{font-size:22px;margin:0 0 6px;display:flex;align-items:center;gap:12px}
 h2{font-size:16px;margin:0 0 10px}
 h3{font-size:14px;margin:16px 0 6px}
 .desc{margin:0 0 6px;color:var(--muted)}
-.reason{margin:0 0 10px}
+.reason{margin:0 0 10px;padding:6px 10px;border-left:4px solid var(--line);
+background:#f9fafb;border-radius:0 6px 6px 0;font-weight:400}
+.reason.r-pass{border-color:var(--green)}.reason.r-fail{border-color:var(--red);background:#fef2f2}
 .error{background:#fef2f2;border:1px solid #fecaca;border-radius:6px;padding:6px 10px}
 .badge{font-size:12px;font-weight:700;letter-spacing:.04em;border-radius:999px;
 padding:2px 10px;color:#fff;white-space:nowrap}
@@ -717,7 +722,8 @@ vertical-align:top}
 .grid .big{font-weight:700}
 .metrics td:first-child{white-space:nowrap;font-weight:600}
 .grid tfoot td{font-weight:700;border-top:2px solid var(--line)}
-.why{color:var(--muted);font-size:12px}
+.why{color:var(--muted);font-size:12px;min-width:260px}
+.grid td .muted{font-size:12px}.nowrap{white-space:nowrap}
 .ok{color:var(--green);font-weight:600}.bad{color:var(--red);font-weight:600}
 ol.transcript{list-style:none;margin:0;padding:0}
 .transcript li{display:grid;grid-template-columns:70px 56px 1fr;gap:8px;padding:5px 0;

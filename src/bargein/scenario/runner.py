@@ -103,6 +103,10 @@ class ScenarioRun:
 
     def _check_capabilities(self) -> None:
         caps = self.adapter.capabilities
+        if self.interrupt_mode not in ("auto", "native", "vad"):
+            raise ScenarioError(f"interrupt_mode must be 'auto', 'native' or 'vad', got "
+                                f"{self.interrupt_mode!r}")
+        previous: Step | None = None
         for i, step in enumerate(self.steps, 1):
             if isinstance(step, InterruptStep) and step.after_words is not None \
                     and not caps.streaming_transcripts:
@@ -110,12 +114,17 @@ class ScenarioRun:
                     "streaming_transcripts", self.adapter.name,
                     f"step {i} ({step.describe()}) counts heard agent words, which needs "
                     "streaming transcripts; use interrupt(..., after=<seconds>) instead")
-            if isinstance(step, (InterruptStep, UserStep)):
+            unrolled = isinstance(step, UserStep) and isinstance(previous, AgentStep) \
+                and not previous.wait
+            if isinstance(step, InterruptStep) or unrolled:
                 self._mode(getattr(step, "mode", "auto"), i)
+            if not isinstance(step, ExpectStep):
+                previous = step
         if self.sample_rate not in caps.sample_rates:
+            suggestion = 16000 if 16000 in caps.sample_rates else caps.sample_rates[0]
             raise UnsupportedCapabilityError(
                 "sample_rate", self.adapter.name,
-                f"it runs at {caps.sample_rates} Hz; use sample_rate={caps.sample_rates[0]}")
+                f"it runs at {caps.sample_rates} Hz; use sample_rate={suggestion}")
 
     def _mode(self, requested: str, index: int) -> str:
         caps = self.adapter.capabilities
@@ -309,6 +318,9 @@ class ScenarioRun:
         if fire_at > self.room.time:
             await asyncio.sleep(fire_at - self.room.time)
         resolved = self._mode(mode, index)
+        if _is_backchannel(speech[1]):
+            # "uh-huh" is not meant to stop anyone: never send the cancel signal with it
+            resolved = "vad" if self.adapter.capabilities.native_vad else "audio"
         self.timeline.add(self.room.time, "interrupt_fired", trigger=trigger, mode=resolved,
                           content=speech[1])
         if resolved == "native":
@@ -325,8 +337,7 @@ class ScenarioRun:
         onset, end = utt.start + first, utt.start + last
         if not isinstance(audio, SynthesizedSpeech) and text:
             self.truth.add_text(text, onset, end)
-        words = normalize_words(text)
-        backchannel = bool(words) and all(w in BACKCHANNEL_WORDS for w in words)
+        backchannel = _is_backchannel(text)
         u = UserUtterance(len(self.utterances), onset, end, text, barge_in, trigger, mode,
                           backchannel)
         self.utterances.append(u)
@@ -430,6 +441,11 @@ class ScenarioRun:
         turns.sort(key=lambda t: (t[1], t[0]))
         return [Segment(party, i + 1, start, end, text)
                 for i, (party, start, end, text) in enumerate(turns)]
+
+
+def _is_backchannel(text: str) -> bool:
+    words = normalize_words(text)
+    return bool(words) and all(w in BACKCHANNEL_WORDS for w in words)
 
 
 def _audible_bounds(frame: AudioFrame) -> tuple[float, float]:

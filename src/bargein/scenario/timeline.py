@@ -12,7 +12,8 @@ class TimelineEvent:
 
     ``kind`` is one of: user_started_speaking, user_stopped_speaking, agent_started_speaking,
     agent_stopped_speaking, interrupt_fired, user_transcript, agent_words, agent_message,
-    agent_state, agent_interrupted, agent_false_interruption, error, step.
+    agent_state, agent_interrupted, agent_false_interruption, error, proceed_turn,
+    interrupt_skipped.
     """
 
     time: float
