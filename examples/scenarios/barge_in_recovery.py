@@ -29,14 +29,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "agents"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import local_providers
-from interrupt_user import InterruptingAgent, build_session
+from _agents import interrupt_user_agent
 
 from bargein import scenario
-from bargein.adapters import BargeinAgentAdapter, BuildContext
-from bargein.agent import Agent, AgentSession
 
 FIRST_QUESTION = "Tell me about your product features."
 BARGE_IN = "Sorry, what are your business hours?"
@@ -46,12 +43,6 @@ BARGE_IN = "Sorry, what are your business hours?"
 KEY_EVENTS = ("user_started_speaking", "user_stopped_speaking", "agent_started_speaking",
               "agent_stopped_speaking", "interrupt_fired", "agent_interrupted",
               "agent_false_interruption", "agent_message", "error")
-
-
-def build_agent(context: BuildContext) -> tuple[Agent, AgentSession]:
-    """The agent under test, on offline providers (the STT reads the scenario's ground
-    truth: turn-taking is tested apart from recognition errors)."""
-    return InterruptingAgent(), build_session(local_providers(context.truth))
 
 
 def checks() -> list[Any]:
@@ -89,14 +80,21 @@ def sugar_script() -> list[Any]:
 
 
 FORMS = {"unrolled": unrolled_script, "sugar": sugar_script}
+DESCRIPTION = "The caller cuts the agent's answer short with another question."
+JUDGE = scenario.judge([scenario.recovered_after_interruptions(max_stop=0.6),
+                        scenario.said("Monday")])
+
+#: What `bargein run examples/scenarios` runs: both forms, each judged at the end.
+UNROLLED = scenario.Scenario("barge-in recovery (unrolled form)", agent=interrupt_user_agent,
+                             script=[*unrolled_script(), JUDGE], description=DESCRIPTION)
+SUGAR = scenario.Scenario("barge-in recovery (sugar form)", agent=interrupt_user_agent,
+                          script=[*sugar_script(), JUDGE], description=DESCRIPTION)
 
 
 def run_form(form: str, adapter_mode: str) -> scenario.ScenarioResult:
     """Run one form of the scenario against a fresh adapter."""
-    adapter = BargeinAgentAdapter(build_agent, mode=adapter_mode)  # type: ignore[arg-type]
-    return scenario.run(f"barge-in recovery ({form} form)",
-                        "The caller cuts the agent's answer short with another question.",
-                        agent=adapter, script=FORMS[form]())
+    return scenario.run(f"barge-in recovery ({form} form)", DESCRIPTION,
+                        agent=interrupt_user_agent(adapter_mode), script=FORMS[form]())
 
 
 def summary(result: scenario.ScenarioResult) -> list[str]:

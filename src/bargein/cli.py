@@ -65,9 +65,10 @@ def run(
 
 def _summary(results, wall: float) -> None:  # type: ignore[no-untyped-def]
     table = Table(title="bargein scenarios")
-    for col in ("scenario", "result", "stop latency p50", "response latency p50",
-                "false interruptions", "audio", "wall"):
-        table.add_column(col, justify="left" if col == "scenario" else "right")
+    # short headers: CI logs are 80 columns wide
+    for col in ("scenario", "result", "stop p50", "reply p50", "false int.", "audio", "wall"):
+        table.add_column(col, justify="left" if col == "scenario" else "right",
+                         no_wrap=col != "scenario")
     for e in results:
         r = e.result
         if r is None:

@@ -221,7 +221,7 @@ class ScenarioRun:
             if self._pending_since is not None or self.hearing.speaking():
                 await self._barge_in(index, step, audio[index], "first_audio", "auto")
             else:
-                await self._say(audio[index], barge_in=False)
+                await self._say(audio[index], barge_in=False, yield_after=step.yield_after)
         elif isinstance(step, ProceedStep):
             await self._proceed(index, step)
         elif isinstance(step, JudgeStep):
@@ -329,9 +329,13 @@ class ScenarioRun:
         await self._say(speech, barge_in=True, trigger=trigger, mode=resolved)
 
     async def _say(self, speech: Speech, *, barge_in: bool, trigger: str | None = None,
-                   mode: str | None = None) -> None:
+                   mode: str | None = None, yield_after: float | None = None) -> None:
         audio, text = speech
         utt = self.room.user.say(audio)
+        polite: asyncio.Future[float] | None = None
+        if yield_after is not None:
+            polite = self.hearing.heard_seconds(yield_after, utt.start)
+            polite.add_done_callback(lambda f: None if f.cancelled() else utt.cancel())
         frame = audio.audio if isinstance(audio, SynthesizedSpeech) else audio
         first, last = _audible_bounds(frame)
         onset, end = utt.start + first, utt.start + last
@@ -343,8 +347,11 @@ class ScenarioRun:
         self.utterances.append(u)
         self.timeline.add(onset, "user_started_speaking", utterance=u.index, text=text)
         await utt.done()
+        if polite is not None and not polite.done():
+            self.hearing.cancel(polite)
         if utt.cancelled:
             u.end = min(u.end, utt.end)
+            self.timeline.add(u.end, "user_yielded", utterance=u.index)
         self.timeline.add(u.end, "user_stopped_speaking", utterance=u.index)
 
     async def _wait_reply(self, index: int, step: AgentStep, since: float | None = None) -> None:

@@ -37,6 +37,7 @@ class UserStep(Step):
 
     content: str | Path | bytes | AudioFrame
     transcript: str | None = None  # what recorded audio says, for the oracle STT and metrics
+    yield_after: float | None = None  # stop talking once the agent was heard this long
     kind = "user"
 
     def describe(self) -> str:
@@ -140,9 +141,16 @@ class VerdictStep(Step):
         return f"{self.kind}({self.reasoning!r})" if self.reasoning else f"{self.kind}()"
 
 
-def user(content: str | Path | bytes | AudioFrame, *, transcript: str | None = None) -> UserStep:
-    """The simulated user speaks ``content`` (text, audio file path, audio bytes or frame)."""
-    return UserStep(content, transcript)
+def user(content: str | Path | bytes | AudioFrame, *, transcript: str | None = None,
+         yield_after: float | None = None) -> UserStep:
+    """The simulated user speaks ``content`` (text, audio file path, audio bytes or frame).
+
+    ``transcript`` says what recorded audio contains. ``yield_after``: a polite caller stops
+    talking once it has heard the agent for that many seconds (e.g. when the agent cuts in).
+    """
+    if yield_after is not None and not yield_after >= 0:
+        raise ScenarioError(f"user(yield_after=...) must be >= 0 s, got {yield_after!r}")
+    return UserStep(content, transcript, yield_after)
 
 
 def agent(*, wait: bool = True, timeout: float = 30.0) -> AgentStep:

@@ -1,0 +1,38 @@
+"""The uninterruptible announcement: the caller talks over it and it plays on to the end.
+
+    python examples/scenarios/uninterruptible_announcement.py
+    bargein run examples/scenarios/uninterruptible_announcement.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _agents import uninterruptable_agent
+
+from bargein import scenario
+
+ANNOUNCEMENT = scenario.Scenario(
+    "uninterruptible announcement plays to the end",
+    # a VAD barge-in: an agent that may not be interrupted must not be sent a cancel signal
+    agent=lambda: uninterruptable_agent("limited"),
+    description="The caller tries to cut the long opening reply short; it keeps playing.",
+    script=[
+        scenario.interrupt("Sorry to jump in, can you tell me about refunds instead?",
+                           after=4.0),
+        scenario.agent(),
+        # the agent did not yield: its speech went on over the caller (metric = 0 yields)
+        scenario.expect_metric("yield_rate", at_most=0.0),
+        scenario.judge([scenario.not_said("refund")]),  # what was said over it is dropped
+    ],
+)
+
+if __name__ == "__main__":
+    result = ANNOUNCEMENT.run()
+    for check in result.checks:
+        print(f"[{'x' if check.passed else ' '}] {check.description}: {check.detail}")
+    print(f"{'PASS' if result.success else 'FAIL'}: {result.reasoning}")
+    sys.exit(0 if result.success else 1)
