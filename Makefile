@@ -18,8 +18,7 @@ $(STAMP): pyproject.toml | $(PY)
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/agents/interrupt_user.py
-	$(PY) examples/agents/uninterruptable.py
+	$(VENV)/bin/bargein demo
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -121,7 +121,7 @@ def render_suite_summary(results: list[tuple[ScenarioResult, Path]], directory: 
         fir = s["false_interruption_rate"]
         rows.append(
             "<tr>"
-            f'<td><a href="{_e(href)}">{_e(result.name)}</a>'
+            f'<td class="name"><a href="{_e(href)}">{_e(result.name)}</a>'
             + (f'<div class="muted">{_e(result.description)}</div>' if result.description
                else "")
             + f"</td><td>{_badge(result.success)}</td>"
@@ -236,10 +236,16 @@ def _envelope(channel: np.ndarray, sample_rate: int) -> np.ndarray:
 # -- the timeline picture ------------------------------------------------------------------
 
 def _row_seconds(duration: float) -> float:
+    """Seconds per timeline row: 30 s, or more for long runs (at most MAX_ROWS rows); a
+    short last row is folded into the others (rows a little longer, in steps of 5 s)."""
     if duration <= 30:
         return float(next(s for s in NICE_ROWS if s >= max(duration, 1e-9)))
-    return float(next((s for s in NICE_ROWS if s >= 30 and duration / s <= MAX_ROWS),
-                      NICE_ROWS[-1]))
+    row = float(next((s for s in NICE_ROWS if s >= 30 and duration / s <= MAX_ROWS),
+                     NICE_ROWS[-1]))
+    rows = math.ceil(duration / row - 1e-9)
+    if rows > 1 and duration - (rows - 1) * row < 0.25 * row:
+        row = 5.0 * math.ceil(duration / (rows - 1) / 5.0 - 1e-9)
+    return row
 
 
 def _tick_step(px_per_s: float) -> tuple[float, float]:
@@ -348,15 +354,24 @@ def _row(result: ScenarioResult, messages: list[_Message], marks: list[_Mark],
             p.append(f'<text class="cut-label" x="{x + 3:.1f}" y="{agent_y + 12}">✂</text>')
     # stop latency brackets: user onset -> last audible agent sample
     for m in result.metrics.interruptions:
-        if m.stopped_at is None or m.stop_latency is None or not t0 <= m.onset <= t1:
+        if m.stopped_at is None or m.stop_latency is None:
             continue
-        xa = _x(m.onset, t0, pps)
-        xb = _x(min(m.stopped_at, t1), t0, pps)
+        if m.onset > t1 or max(m.stopped_at, m.onset) < t0:
+            continue  # the bracket crosses row breaks: draw each row's part
+        xa = _x(max(m.onset, t0), t0, pps)
+        xb = max(_x(min(m.stopped_at, t1), t0, pps), xa + 1)
         yb = agent_y + LANE_H - 6
-        p.append(f'<path class="latency" d="M{xa:.1f},{yb - 4} v4 H{max(xb, xa + 1):.1f} '
-                 f'v-4"><title>stop latency {m.stop_latency:.3f} s</title></path>')
-        p.append(f'<text class="latency-label" x="{max(xb, xa + 1) + 4:.1f}" y="{yb + 2}">'
-                 f"stop {m.stop_latency:.2f} s</text>")
+        left = "v4" if m.onset >= t0 else ""
+        right = "v-4" if m.stopped_at <= t1 else ""
+        p.append(f'<path class="latency" d="M{xa:.1f},{yb - (4 if left else 0)} {left} '
+                 f'H{xb:.1f} {right}"><title>stop latency {m.stop_latency:.3f} s</title>'
+                 "</path>")
+        if m.stopped_at <= t1 or t1 >= result.duration - 1e-9:
+            label = f"stop {m.stop_latency:.2f} s"
+            fits = xb + 4 + len(label) * CHAR_W <= GUTTER + PLOT
+            p.append(f'<text class="latency-label" x="{xb + 4 if fits else xb - 4:.1f}" '
+                     f'y="{yb + (2 if fits else -6)}" text-anchor="{"start" if fits else "end"}"'
+                     f">{label}</text>")
     # labels: user utterances above the user lane, agent messages below the agent lane
     user_labels = []
     for u in result.utterances:
@@ -535,7 +550,8 @@ def _metrics_tables(m: Metrics) -> str:
             body.append(
                 f"<tr><td>{n}</td><td>{i.utterance}</td>"
                 f'<td class="num">{i.onset:.3f} s</td>'
-                f"<td>{_e(i.trigger or '—')}</td><td>{_e(i.mode or '—')}</td>"
+                f"<td>{_e((i.trigger or '—').replace('_', ' '))}</td>"
+                f"<td>{_e(i.mode or '—')}</td>"
                 f"<td>{'yes' if i.agent_was_speaking else 'no'}</td>"
                 f'<td class="num">{_secs(i.stopped_at)}</td>'
                 f'<td class="num big">{_secs(i.stop_latency)}</td>'
@@ -722,7 +738,8 @@ vertical-align:top}
 .grid .big{font-weight:700}
 .metrics td:first-child{white-space:nowrap;font-weight:600}
 .grid tfoot td{font-weight:700;border-top:2px solid var(--line)}
-.why{color:var(--muted);font-size:12px;min-width:260px}
+.why{color:var(--muted);font-size:12px;min-width:150px}
+.grid td.name{min-width:260px}
 .grid td .muted{font-size:12px}.nowrap{white-space:nowrap}
 .ok{color:var(--green);font-weight:600}.bad{color:var(--red);font-weight:600}
 ol.transcript{list-style:none;margin:0;padding:0}
