@@ -15,8 +15,8 @@ from bargein.errors import BargeinError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Build and test voice agents that handle interruptions well.")
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)  # paths and reasons must stay copyable
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str) -> None:
@@ -117,3 +117,7 @@ def main() -> None:
     except BargeinError as exc:  # anything a command did not turn into a message itself
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
