@@ -41,7 +41,7 @@ def test_barge_in_recovery(tmp_path, adapter, mode):
         directory = tmp_path / f"barge_in_recovery_{form}"
         result = json.loads((directory / "result.json").read_text())
         assert result["success"] is True
-        assert result["adapter"]["name"] == f"bargein ({adapter})"
+        assert result["adapter"]["name"] == f"interrupt_user ({adapter})"
         barge_ins = [u for u in result["utterances"] if u["barge_in"]]
         assert [u["mode"] for u in barge_ins] == [mode]
         assert result["metrics"]["summary"]["yield_rate"] == 1.0
