@@ -57,18 +57,18 @@ def test_mouth_audio_lands_on_user_track_and_input_frames() -> None:
         async with Room(RATE, FD) as room:
             reader = collect(room, got)
             audio = ramp(800)  # 50 ms
-            utt = room.user.say(audio, at=0.03)  # rounded up to the 0.04 boundary
+            utt = room.user.say(audio, at=0.03)  # mid-frame: the exact sample, not rounded
             assert isinstance(utt, Utterance)
-            assert (utt.start, utt.end) == (0.04, 0.09)
+            assert (utt.start, utt.end) == pytest.approx((0.03, 0.08))
             await utt.done()
-            # its last sample is in frame 4, delivered at the end of that frame
-            assert asyncio.get_running_loop().time() == pytest.approx(0.10, abs=1e-9)
-            await asyncio.sleep(0.10)
+            # its last sample is in frame 3, delivered at the end of that frame
+            assert asyncio.get_running_loop().time() == pytest.approx(0.08, abs=1e-9)
+            await asyncio.sleep(0.12)
         await reader
 
         user = room.recorder.channel("user")
-        assert np.array_equal(user[640:1440], audio.to_int16())
-        assert not user[:640].any() and not user[1440:].any()
+        assert np.array_equal(user[480:1280], audio.to_int16())
+        assert not user[:480].any() and not user[1280:].any()
 
         assert len(got) == 10
         for k, (at, frame) in enumerate(got):
@@ -76,9 +76,9 @@ def test_mouth_audio_lands_on_user_track_and_input_frames() -> None:
             assert frame.num_samples == N
         stream = np.concatenate([f.to_int16() for _, f in got])
         assert np.array_equal(stream, user[: 10 * N])
-        assert [bool(f.to_int16().any()) for _, f in got] == [False, False] + [True] * 3 + [
+        assert [bool(f.to_int16().any()) for _, f in got] == [False] + [True] * 3 + [
             False
-        ] * 5
+        ] * 6
 
     run_simulation(scenario())
 
@@ -352,7 +352,7 @@ def test_room_runs_live_with_asyncio_run() -> None:
         got: list[tuple[float, AudioFrame]] = []
         async with Room(RATE, FD) as room:
             reader = collect(room, got)
-            utt = room.user.say(ramp(1600), at=0.05)  # rounded up to 0.06
+            utt = room.user.say(ramp(1600), at=0.05)  # mid-frame, sample-exact
             await play(room, const(3 * N, 2000))
             await utt.done()
             await asyncio.sleep(max(0.0, 0.25 - room.time))
@@ -362,7 +362,7 @@ def test_room_runs_live_with_asyncio_run() -> None:
     room, frames = asyncio.run(scenario())
     assert frames == room.frames_delivered >= 12
     user = room.recorder.channel("user")
-    assert np.array_equal(user[960:2560], ramp(1600).to_int16())  # frame-exact even live
+    assert np.array_equal(user[800:2400], ramp(1600).to_int16())  # sample-exact even live
     assert room.first_agent_sample_after() is not None
     assert (room.recorder.channel("agent") == 2000).sum() == 3 * N
 

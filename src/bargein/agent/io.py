@@ -236,6 +236,9 @@ class PacedAudioOutput(AudioOutput):
             done.set_result(PlaybackFinished(played, interrupted))
 
     async def _playout(self) -> None:
+        # Frames play on an absolute schedule (no drift from late wake-ups); the sink is told
+        # each frame's scheduled start. A frame later than the buffer allows, or the first
+        # after an idle or paused stretch, starts a new schedule at "now".
         loop = asyncio.get_running_loop()
         next_at: float | None = None
         while True:
@@ -250,11 +253,13 @@ class PacedAudioOutput(AudioOutput):
             self._queued_seconds = max(0.0, self._queued_seconds - frame.duration)
             self._space.set()
             now = loop.time()
-            at = now if next_at is None or next_at < now else next_at
-            if at > now:
-                await asyncio.sleep(at - now)
-            self._sink(frame, loop.time())
+            if next_at is None or now - next_at > self._buffer_limit:
+                next_at = now
+            elif next_at > now:
+                await asyncio.sleep(next_at - now)
+            at = next_at
+            self._sink(frame, at)
             self._played += frame.duration
-            self._notify_played(frame, loop.time())
+            self._notify_played(frame, at)
             next_at = at + frame.duration
             await asyncio.sleep(max(0.0, next_at - loop.time()))

@@ -77,12 +77,14 @@ class UserTurnLimit:
 class EndpointingOptions:
     """When a user turn is complete.
 
-    The VAD's end of speech (after its own ``min_silence_duration``) plus ``min_delay``
-    seconds of further silence, and a final transcript. ``max_wait`` bounds how long the
-    session waits for that final transcript before it uses the latest interim.
+    ``min_delay`` seconds of silence after the end of the user's speech (the VAD's offset,
+    measured on the audio, so it does not move with the VAD's analysis windows) end the
+    utterance; the turn is taken when its final transcript arrives. ``max_wait`` bounds how
+    long the session waits for that final transcript before it uses the latest interim.
+    ``min_delay`` should be at least the VAD's own ``min_silence_duration``.
     """
 
-    min_delay: float = 0.0
+    min_delay: float = 0.5
     max_wait: float = 3.0
 
     def __post_init__(self) -> None:

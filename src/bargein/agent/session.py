@@ -133,6 +133,7 @@ class AgentSession:
         self._utterance_words = 0  # non-backchannel words in the current utterance
         self._false_timer: asyncio.TimerHandle | None = None
         self._endpoint_timer: asyncio.TimerHandle | None = None
+        self._flush_timer: asyncio.TimerHandle | None = None
         self._duration_timer: asyncio.TimerHandle | None = None
         self._closed = False
 
@@ -214,6 +215,7 @@ class AgentSession:
         with contextlib.suppress(Exception):
             await self._stt_stream.aclose()
         for timer in (self._candidate_timer, self._false_timer, self._endpoint_timer,
+                      self._flush_timer,
                       self._duration_timer):
             if timer is not None:
                 timer.cancel()
@@ -414,7 +416,8 @@ class AgentSession:
             self._input_lag = self.time - stream_time
             try:
                 events = self._vad_stream.push_frame(frame)
-                self._gate.push(frame, speaking=self._vad_stream.speaking)
+                hearing = self._vad_stream.speaking or self._flush_timer is not None
+                self._gate.push(frame, speaking=hearing)
             except Exception as exc:
                 self._report_error("listening", exc)
                 continue
@@ -436,6 +439,9 @@ class AgentSession:
             if self._endpoint_timer is not None:
                 self._endpoint_timer.cancel()
                 self._endpoint_timer = None
+            if self._flush_timer is not None:  # speech resumed: the utterance goes on
+                self._flush_timer.cancel()
+                self._flush_timer = None
             if self._false_timer is not None:
                 self._false_timer.cancel()
                 self._false_timer = None
@@ -447,11 +453,20 @@ class AgentSession:
             elif self._player is not None and self._player.paused:
                 self._candidate_onset = self._candidate_onset or t
         else:
+            # Everything after the end of speech is timed from the speech offset (back-dated
+            # by the VAD), not from the moment the VAD decided: the decision moves with the
+            # VAD's window grid, the offset does not. Live and simulated runs then agree.
             self._set_user_state("listening", t)
-            self._stt_stream.flush()
-            self._close_barge_in_candidate()
-            delay = self.endpointing.max_wait
-            self._endpoint_timer = self._require_loop().call_later(delay, self._end_of_turn)
+            self._close_barge_in_candidate(t)
+            wait = max(0.0, t + self.endpointing.min_delay - self.time)
+            self._flush_timer = self._require_loop().call_later(wait, self._speech_ended)
+
+    def _speech_ended(self) -> None:
+        """``min_delay`` of silence after the speech: the utterance is complete."""
+        self._flush_timer = None
+        self._stt_stream.flush()
+        self._endpoint_timer = self._require_loop().call_later(
+            self.endpointing.max_wait, self._end_of_turn)
 
     # -- barge-in ---------------------------------------------------------------------------
 
@@ -505,15 +520,16 @@ class AgentSession:
                 "interruption_decision_latency", self.time - onset, self.time,
                 {"onset": onset, "speech_id": handle.id}))
 
-    def _close_barge_in_candidate(self) -> None:
-        """The user stopped speaking. A paused agent waits for words, then resumes."""
+    def _close_barge_in_candidate(self, offset: float) -> None:
+        """The user stopped speaking at ``offset``. A paused agent waits for words, then
+        resumes."""
         if self._candidate_timer is not None:
             self._candidate_timer.cancel()
             self._candidate_timer = None
         player = self._player
         if player is not None and player.paused:
-            self._false_timer = self._require_loop().call_later(
-                self.interruption.false_interruption_timeout, self._false_interruption)
+            wait = max(0.0, offset + self.interruption.false_interruption_timeout - self.time)
+            self._false_timer = self._require_loop().call_later(wait, self._false_interruption)
         else:
             self._candidate_onset = None
 
@@ -590,11 +606,11 @@ class AgentSession:
             if player is not None and player.paused and self._utterance_words == 0 \
                     and self._user_state == "listening":
                 self._false_interruption()  # only backchannels: no need to wait
-            if self._user_state == "listening":
+            if self._user_state == "listening" and self._flush_timer is None:
                 if self._endpoint_timer is not None:
                     self._endpoint_timer.cancel()
-                self._endpoint_timer = self._require_loop().call_later(
-                    self.endpointing.min_delay, self._end_of_turn)
+                self._endpoint_timer = None
+                self._end_of_turn()
 
     def _real_word_count(self, said: list[str]) -> int:
         """Words that are not backchannels ("uh-huh." counts as none)."""

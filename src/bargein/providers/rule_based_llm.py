@@ -442,9 +442,11 @@ class RuleBasedLLM:
             yield LLMChunk(tool_calls=reply.tool_calls)
             return
         interval = None if self.tokens_per_second is None else 1.0 / self.tokens_per_second
+        loop = asyncio.get_running_loop()
+        first = loop.time()
         for i, word in enumerate(reply.text.split()):
-            if i and interval:
-                await asyncio.sleep(interval)
+            if i and interval:  # an absolute schedule: late wake-ups do not add up
+                await asyncio.sleep(max(0.0, first + i * interval - loop.time()))
             yield LLMChunk(text=word if i == 0 else " " + word)
 
     # -- helpers ---------------------------------------------------------------------------

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from bargein.adapters.base import AgentAdapter
@@ -72,11 +71,11 @@ def run(name: str, description: str = "", *, agent: AgentAdapter, script: list[A
     judge criteria), ``interrupt_mode`` ("auto" | "native" | "vad"), ``max_duration``,
     ``settle`` (seconds of agent silence that end its turn), ``echo_gain``.
     """
-    from bargein.sim import run_simulation
+    from bargein.sim import run_live, run_simulation
 
     scenario_run = ScenarioRun(name, description, agent, script, live=live, **options)
     if live:
-        return asyncio.run(scenario_run.run())
+        return run_live(scenario_run.run())
     return run_simulation(scenario_run.run())
 
 

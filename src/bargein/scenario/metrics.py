@@ -32,6 +32,7 @@ YIELD_WINDOW = 2.0
 PAUSE_GAP = 0.45
 PAUSE_GRACE = 1.0
 TURN_GAP = 0.6  # agent audio gaps shorter than this belong to one agent turn
+SPAN_WINDOW = 0.01  # resolution of the audible spans the metrics are computed on
 NATIVE_LEAD = 0.06  # an agent turn ending this little before a barge-in's onset was cut by it
 
 
@@ -130,8 +131,10 @@ def compute(room: Any, utterances: list[UserUtterance], agent_words: list[tuple[
 def _turn_at(agent_turns: list[tuple[float, float]], onset: float) -> tuple[float, float] | None:
     """The agent turn playing at ``onset``, or one that stopped just before it (a native
     cancel can silence the agent a frame before the user's first sample)."""
+    # spans are found on 10 ms analysis windows: a turn "starting" up to one window after
+    # the onset may have begun, sample-wise, just before it (a first-audio barge-in)
     return next((t for t in agent_turns
-                 if t[0] <= onset + 1e-9 and t[1] >= onset - NATIVE_LEAD), None)
+                 if t[0] <= onset + SPAN_WINDOW and t[1] >= onset - NATIVE_LEAD), None)
 
 
 def _measure(room: Any, agent_turns: list[tuple[float, float]],

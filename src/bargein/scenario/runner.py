@@ -176,7 +176,6 @@ class ScenarioRun:
         truth = GroundTruth()
         room = Room(self.sample_rate, truth=truth, echo_gain=self.echo_gain)
         self.room, self.truth = room, truth
-        await room.start()
         self.hearing = Hearing(clock=lambda: room.time)
         room.user.on_hear(self.hearing.on_frame)
         link = AdapterLink(self.sample_rate, room.agent_input, room.agent_output,
@@ -184,7 +183,10 @@ class ScenarioRun:
         verdict: VerdictStep | None = None
         error: str | None = None
         try:
+            # The agent is built and started before the recording clock starts: loading its
+            # models must not eat into the conversation (it would, live).
             await self.adapter.start(link)
+            await room.start()
             async with asyncio.timeout(self.max_duration):
                 try:
                     for i, step in enumerate(self.steps, 1):

@@ -6,6 +6,7 @@ an agent on one audio timeline in that loop (or a live one). See ``docs/simulati
 """
 
 from bargein.sim.clock import DEFAULT_DEADLOCK_GRACE, VirtualTimeLoop
+from bargein.sim.live import PreciseEventLoop, run_live
 from bargein.sim.room import (
     AUDIBLE_MERGE_GAP,
     AUDIBLE_RMS,
@@ -24,6 +25,7 @@ __all__ = [
     "AUDIBLE_WINDOW",
     "DEFAULT_DEADLOCK_GRACE",
     "HearCallback",
+    "PreciseEventLoop",
     "Room",
     "RoomUser",
     "Utterance",
@@ -31,6 +33,7 @@ __all__ = [
     "is_simulated",
     "new_virtual_loop",
     "punctuated_words",
+    "run_live",
     "run_simulation",
     "simulation_loop_factory",
 ]

@@ -449,8 +449,11 @@ class Room:
                     f"cannot say audio at {at:.3f} s: the microphone already captured up to "
                     f"{first_free * self.frame_duration:.3f} s"
                 )
-        k = max(first_free, -(-max(0, pos) // n))
-        utt = Utterance(self, frame.to_int16(), k * n, text, words)
+        # Audio may start mid-frame: frame k is captured only at the end of its span, so any
+        # sample of the frame being filled now is still free. Starting at the exact sample
+        # (not the next frame boundary) keeps a barge-in on its trigger moment, live or not.
+        start = max(first_free * n, max(0, pos))
+        utt = Utterance(self, frame.to_int16(), start, text, words)
         self.user.utterances.append(utt)
         self._active.append(utt)
         return utt
