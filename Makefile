@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-local-dev
 
-.PHONY: demo test test-unit lint bench clean
+.PHONY: demo test test-unit lint bench bench-scenario bench-livekit clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/providers.py --write
+
+bench-scenario: $(STAMP)
+	$(PY) benchmarks/scenario_speed.py --write
+
+bench-livekit: $(STAMP)
+	$(PY) benchmarks/livekit_vs_bargein.py --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

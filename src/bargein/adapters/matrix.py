@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import fields
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from bargein.adapters.base import Capabilities
 from bargein.adapters.inprocess import BargeinAgentAdapter, BuildContext
@@ -41,8 +41,14 @@ def known_adapters() -> dict[str, Capabilities]:
     The adapters are built (not started) to read what they declare, so the table follows any
     change made in their code.
     """
-    adapters = [BargeinAgentAdapter(_no_factory, mode="full"),
-                BargeinAgentAdapter(_no_factory, mode="limited")]
+    adapters: list[Any] = [BargeinAgentAdapter(_no_factory, mode="full"),
+                           BargeinAgentAdapter(_no_factory, mode="limited")]
+    try:  # the LiveKit row needs the `livekit` extra (installed in dev, so docs have it)
+        from bargein.adapters.livekit import LiveKitAgentAdapter
+    except ImportError:
+        pass
+    else:
+        adapters.append(LiveKitAgentAdapter(_no_factory, name="livekit"))
     return {adapter.name: adapter.capabilities for adapter in adapters}
 
 

@@ -1,0 +1,216 @@
+"""bargein's own agent vs a LiveKit Agents agent, on the same scenarios, side by side.
+
+Both agents are the "interrupt user" recipe (``examples/agents/interrupt_user.py`` and
+``examples/livekit/interrupt_user.py``) on the same offline providers: Silero VAD, espeak-ng
+TTS, the rule-based LLM, the oracle STT. Each runs with its framework's **default
+interruption settings**. Every scenario runs in bargein's virtual-time loop; every figure is
+measured on the recording.
+
+Scenarios (one run each, same seed):
+
+- ``barge-in``: greeting, a question, then the caller barges in 1.5 s into the answer with a
+  question of their own (audio only: the agent's VAD must stop it), then the answer.
+- ``backchannel``: the same, but the caller only says "Uh-huh, yeah." 2 s into the answer.
+- ``native``: the barge-in with the adapter's cancel signal along with the audio.
+
+    .venv/bin/python benchmarks/livekit_vs_bargein.py            # print the table
+    .venv/bin/python benchmarks/livekit_vs_bargein.py --write    # also into benchmarks/README.md
+
+``--write`` replaces the part of ``benchmarks/README.md`` between ``<!-- livekit:begin -->``
+and ``<!-- livekit:end -->`` (the section "bargein vs LiveKit Agents" is added if missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import platform
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples" / "agents"))  # for the examples' _common module
+
+from bargein import scenario  # noqa: E402
+from bargein.adapters import BargeinAgentAdapter, BuildContext  # noqa: E402
+from bargein.adapters.base import AgentAdapter  # noqa: E402
+from bargein.text import word_error_rate  # noqa: E402
+
+README = ROOT / "benchmarks" / "README.md"
+BEGIN, END = "<!-- livekit:begin -->", "<!-- livekit:end -->"
+SECTION = "## bargein vs LiveKit Agents"
+
+QUESTION = "Tell me about your product features."
+BARGE_IN = "Sorry, what are your business hours?"
+BACKCHANNEL = "Uh-huh, yeah."
+
+
+def _load(path: Path, name: str) -> Any:
+    """Import an example file under its own module name (both examples are interrupt_user)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def bargein_adapter() -> AgentAdapter:
+    from _common import local_providers
+
+    example = _load(ROOT / "examples" / "agents" / "interrupt_user.py", "bargein_interrupt_user")
+
+    def build(context: BuildContext) -> Any:
+        return example.InterruptingAgent(), example.build_session(local_providers(context.truth))
+
+    return BargeinAgentAdapter(build, name="bargein")
+
+
+def livekit_adapter() -> AgentAdapter:
+    from bargein.adapters.livekit import LiveKitAgentAdapter
+
+    example = _load(ROOT / "examples" / "livekit" / "interrupt_user.py", "livekit_interrupt_user")
+    return LiveKitAgentAdapter(example.build, name="livekit")
+
+
+def scripts() -> dict[str, list[Any]]:
+    head = [scenario.agent(), scenario.user(QUESTION)]
+    return {
+        "barge-in": [*head, scenario.interrupt(BARGE_IN, after=1.5, mode="vad"),
+                     scenario.agent()],
+        "backchannel": [*head, scenario.interrupt(BACKCHANNEL, after=2.0, mode="vad"),
+                        scenario.agent()],
+        "native": [*head, scenario.interrupt(BARGE_IN, after=1.5, mode="native"),
+                   scenario.agent()],
+    }
+
+
+def heard_vs_recorded(result: Any) -> tuple[str, str] | None:
+    """(words heard on the recording, text the agent recorded) for the first cut message."""
+    cut = [e for e in result.timeline.of("agent_message") if e.data["interrupted"]]
+    barge = [u for u in result.utterances if u.barge_in and not u.backchannel]
+    if not cut or not barge or not result.metrics.interruptions:
+        return None
+    measure = result.metrics.interruptions[0]
+    if measure.stopped_at is None:
+        return None
+    starts = [s.start for s in result.recording.segments
+              if s.party == "agent" and s.start < barge[0].onset]
+    if not starts:
+        return None
+    heard = [w for e in result.timeline.of("agent_words")
+             if max(starts) - 0.05 <= e.time < measure.stopped_at for w in e.data["words"]]
+    return " ".join(heard), cut[0].data["text"]
+
+
+def backchannel_outcome(result: Any) -> str:
+    """What the agent did when the caller only said "Uh-huh, yeah." over its answer."""
+    rate = result.metrics.false_interruption_rate
+    if rate is None:
+        return "n/a"
+    if not rate:
+        return "kept talking"
+    u = next(u for u in result.utterances if u.backchannel)
+    ends = [s.end for s in result.recording.segments
+            if s.party == "agent" and s.start <= u.end and s.end >= u.onset]
+    cut = any(e.data["interrupted"] for e in result.timeline.of("agent_message"))
+    resumed = [e for e in result.timeline.of("agent_false_interruption") if e.data["resumed"]]
+    if cut:
+        return "stopped for good: answer cut, then a reply to the backchannel"
+    if resumed and ends:
+        return (f"paused {ends[0] - u.onset:.2f} s after its onset, resumed "
+                f"{resumed[0].time - ends[0]:.2f} s later (false interruption)")
+    return "stopped or paused"
+
+
+def run_all(make: Callable[[], AgentAdapter]) -> dict[str, Any]:
+    results = {name: scenario.run(name, agent=make(), script=script, seed=0)
+               for name, script in scripts().items()}
+    return results
+
+
+def summarize(results: dict[str, Any]) -> dict[str, str]:
+    vad, back, native = results["barge-in"], results["backchannel"], results["native"]
+    out: dict[str, str] = {}
+    out["stop latency, VAD barge-in (s)"] = _s(vad.metrics.stop_latency)
+    out["stop latency, native cancel (s)"] = _s(native.metrics.stop_latency)
+    out['backchannel "Uh-huh, yeah." over the answer'] = backchannel_outcome(back)
+    acc = vad.metrics.truncation_accuracy
+    out["history truncation accuracy (1 - WER)"] = "n/a" if acc is None else f"{acc:.2f}"
+    pair = heard_vs_recorded(vad)
+    if pair is not None:
+        heard, recorded = pair
+        out["  heard on the recording"] = f'"{heard}"'
+        wer = word_error_rate(heard, recorded)
+        out["  recorded as interrupted message"] = f'"{recorded}" (WER {wer:.2f})'
+    latencies = [x for r in results.values() for x in r.metrics.response_latency]
+    out["response latency, median (s)"] = _s(latencies)
+    wall = sum(r.wall_seconds for r in results.values())
+    audio = sum(r.duration for r in results.values())
+    out["wall time per simulated minute (s)"] = f"{wall / (audio / 60):.2f}"
+    out["scenarios passed"] = f"{sum(r.success for r in results.values())}/{len(results)}"
+    return out
+
+
+def _s(values: list[float]) -> str:
+    if not values:
+        return "n/a"
+    return f"{statistics.median(values):.3f}"
+
+
+def table(columns: dict[str, dict[str, str]]) -> str:
+    names = list(columns)
+    rows = [f"| metric | {' | '.join(names)} |", "|---" * (len(names) + 1) + "|"]
+    keys = list(next(iter(columns.values())))
+    for key in keys:
+        rows.append(f"| {key} | " + " | ".join(columns[n].get(key, "") for n in names) + " |")
+    return "\n".join(rows)
+
+
+def render(columns: dict[str, dict[str, str]]) -> str:
+    import livekit.agents
+
+    cores = os.cpu_count() or 1
+    head = (f"Machine: {cores} cores ({platform.machine()}), Python {platform.python_version()}, "
+            f"livekit-agents {livekit.agents.__version__}. One run, seed 0, virtual time.")
+    return f"{BEGIN}\n{head}\n\n{table(columns)}\n{END}"
+
+
+def write(section: str) -> None:
+    text = README.read_text()
+    if BEGIN in text and END in text:
+        start, end = text.index(BEGIN), text.index(END) + len(END)
+        text = text[:start] + section + text[end:]
+    else:
+        text = text.rstrip("\n") + (
+            f"\n\n{SECTION}\n\nCommand: `.venv/bin/python benchmarks/livekit_vs_bargein.py "
+            f"--write`.\n\n{section}\n")
+    README.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--write", action="store_true",
+                        help=f"write the table into {README.relative_to(ROOT)}")
+    args = parser.parse_args(argv)
+    logging.getLogger("interrupt-user").setLevel(logging.WARNING)
+    logging.getLogger("livekit.agents").setLevel(logging.ERROR)
+    columns = {
+        "bargein agent": summarize(run_all(bargein_adapter)),
+        "LiveKit agent (defaults)": summarize(run_all(livekit_adapter)),
+    }
+    section = render(columns)
+    print(section)
+    if args.write:
+        write(section)
+        print(f"written to {README.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
