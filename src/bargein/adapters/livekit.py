@@ -1,0 +1,476 @@
+"""The LiveKit Agents adapter: a LiveKit ``AgentSession`` under test, in-process, offline.
+
+:class:`LiveKitAgentAdapter` builds a LiveKit agent and session with a factory (the same
+``factory(BuildContext) -> (agent, session)`` shape as
+:class:`~bargein.adapters.BargeinAgentAdapter`) and starts the session with **no room and no
+server**: its audio input is the scenario room's microphone, its audio output the room's
+speaker. LiveKit's own machinery runs unchanged on top of them:
+
+- the output implements LiveKit's ``AudioOutput``: it reports ``playback_started`` when the
+  first sample of a speech is audible, ``playback_finished`` with the *real* played position
+  (the room's playout, not the amount of audio handed over) and whether it was cut, and
+  supports ``pause()`` / ``resume()``, so LiveKit's false-interruption resume works as in a
+  room;
+- it is wrapped, as LiveKit's room I/O does, in LiveKit's ``TranscriptSynchronizer``, so the
+  assistant message LiveKit records on an interruption is the one it would record in
+  production (its own estimate of what was heard);
+- the words the user really heard come from the TTS word timings that
+  :class:`bargein.livekit.plugins.TTS` attaches to its audio, reported as ``agent_words`` the
+  moment each word starts playing. The scenario metrics compare them with LiveKit's
+  interrupted message (``truncation_accuracy``).
+
+Time: LiveKit reads wall-clock time (``time.time()``, ``time.perf_counter()``) in many places
+besides the event loop. While an adapter runs on bargein's virtual-time loop, those reads
+inside ``livekit.*`` modules are answered from the loop clock (see :func:`loop_clock`), so a
+LiveKit session runs in virtual time, deterministic and faster than real time. On an
+ordinary loop (``live=True``) nothing is changed.
+
+Needs the extra ``livekit``: ``pip install 'bargein[livekit]'``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import time as _time
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bargein._extras import require
+from bargein.adapters.base import AdapterLink, AgentAdapter, Capabilities
+from bargein.adapters.inprocess import BuildContext
+from bargein.agent.io import AudioInput as BargeinAudioInput
+from bargein.agent.io import AudioOutput as BargeinAudioOutput
+from bargein.audio.frame import AudioFrame
+from bargein.audio.resample import resample
+from bargein.errors import UnsupportedCapabilityError
+
+require("livekit.agents", extra="livekit", feature="the LiveKit Agents adapter")
+
+from livekit import rtc  # noqa: E402
+from livekit.agents import Agent, AgentSession  # noqa: E402
+from livekit.agents.types import USERDATA_TIMED_TRANSCRIPT, TimedString  # noqa: E402
+from livekit.agents.voice import io as lk_io  # noqa: E402
+from livekit.agents.voice.transcription.synchronizer import (  # noqa: E402
+    TranscriptSynchronizer,
+)
+
+from bargein.livekit import plugins  # noqa: E402
+
+__all__ = ["LiveKitAgentAdapter", "LiveKitFactory", "loop_clock"]
+
+#: ``factory(context) -> (agent, session)``: a LiveKit Agent and a not yet started session.
+LiveKitFactory = Callable[[BuildContext], tuple[Agent, AgentSession]]
+
+
+# -- wall-clock reads on the loop clock (virtual time) -------------------------------------------
+
+_EPOCH = 1_700_000_000.0  # what time.time() reads at virtual time 0: a plausible, fixed date
+_REAL_TIME = _time.time
+_REAL_PERF = _time.perf_counter
+_REAL_MONO = _time.monotonic
+
+
+_TICK = 1e-6  # reads within one loop instant step by this much, so they stay ordered
+_last_read = [float("-inf")]
+
+
+def _virtual_now() -> float | None:
+    """The loop time if the caller runs on a virtual-time loop, else None.
+
+    Successive reads at the same virtual instant are nudged apart by a microsecond: LiveKit
+    orders things by these stamps (its speech queue breaks ties with ``perf_counter_ns()``),
+    and the virtual clock does not move while a tick runs.
+    """
+    from bargein.sim import is_simulated
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    if not is_simulated(loop):
+        return None
+    now = max(loop.time(), _last_read[0] + _TICK)
+    _last_read[0] = now
+    return now
+
+
+def _wall() -> float:
+    now = _virtual_now()
+    return _REAL_TIME() if now is None else _EPOCH + now
+
+
+def _perf() -> float:
+    now = _virtual_now()
+    return _REAL_PERF() if now is None else now
+
+
+def _mono() -> float:
+    now = _virtual_now()
+    return _REAL_MONO() if now is None else now
+
+
+class _LoopTime(types.ModuleType):
+    """Stands in for the ``time`` module inside ``livekit.*`` modules: ``time()``,
+    ``perf_counter()``, ``monotonic()`` (and their ``_ns`` forms) read the loop clock when the
+    caller runs on a virtual-time loop, the real clocks otherwise; the rest is ``time``."""
+
+    def __init__(self) -> None:
+        super().__init__("time")
+        self.time = _wall
+        self.perf_counter = _perf
+        self.monotonic = _mono
+        self.time_ns = lambda: int(_wall() * 1e9)
+        self.perf_counter_ns = lambda: int(_perf() * 1e9)
+        self.monotonic_ns = lambda: int(_mono() * 1e9)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_time, name)
+
+
+_SHIM = _LoopTime()
+_installed = 0
+_patched_modules: list[types.ModuleType] = []
+_patched_fields: list[tuple[Any, str, Any]] = []
+
+
+def _install() -> None:
+    global _installed
+    _installed += 1
+    if _installed > 1:
+        return
+    _last_read[0] = float("-inf")
+    for name, module in list(sys.modules.items()):
+        if name.startswith("livekit.") and getattr(module, "time", None) is _time:
+            module.time = _SHIM  # type: ignore[attr-defined]
+            _patched_modules.append(module)
+    # pydantic models stamp created_at with time.time captured at import: point those
+    # default factories at the loop clock too, so chat items keep a consistent order
+    from livekit.agents.llm import chat_context
+    from livekit.agents.voice import events
+    from pydantic import BaseModel
+
+    for module in (events, chat_context):
+        for obj in vars(module).values():
+            if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
+                continue
+            changed = False
+            for field_name, info in obj.model_fields.items():
+                if info.default_factory is _REAL_TIME:
+                    _patched_fields.append((obj, field_name, info.default_factory))
+                    info.default_factory = _wall
+                    changed = True
+            if changed:
+                obj.model_rebuild(force=True)
+
+
+def _uninstall() -> None:
+    global _installed
+    _installed -= 1
+    if _installed > 0:
+        return
+    for module in _patched_modules:
+        module.time = _time  # type: ignore[attr-defined]
+    _patched_modules.clear()
+    rebuilt = set()
+    for model, field_name, factory in _patched_fields:
+        model.model_fields[field_name].default_factory = factory
+        rebuilt.add(model)
+    _patched_fields.clear()
+    for model in rebuilt:
+        model.model_rebuild(force=True)
+
+
+@contextlib.contextmanager
+def loop_clock() -> Iterator[None]:
+    """Within the block, LiveKit's wall-clock reads follow the event loop's clock when that
+    loop is bargein's virtual-time loop (nothing changes on an ordinary loop). Nestable;
+    the adapter enters it for as long as a session runs."""
+    _install()
+    try:
+        yield
+    finally:
+        _uninstall()
+
+
+# -- audio I/O -----------------------------------------------------------------------------------
+
+
+class RoomAudioInput(lk_io.AudioInput):
+    """LiveKit audio input reading a bargein :class:`~bargein.agent.io.AudioInput`."""
+
+    def __init__(self, source: BargeinAudioInput) -> None:
+        super().__init__(label="bargein-room")
+        self._iterator = source.__aiter__()
+
+    async def __anext__(self) -> rtc.AudioFrame:
+        frame = await self._iterator.__anext__()
+        return plugins.to_rtc_frame(frame)
+
+
+WordsCallback = Callable[[tuple[str, ...], float], None]
+
+
+class RoomAudioOutput(lk_io.AudioOutput):
+    """LiveKit audio output playing into a bargein :class:`~bargein.agent.io.AudioOutput`.
+
+    One LiveKit segment (frames up to ``flush()``) is one bargein segment. The segment's
+    ``playback_finished`` carries the position the bargein output really played (cut short
+    by ``clear_buffer()``, held by ``pause()``). ``on_words(words, at)`` is called as each
+    word attached to the audio (LiveKit ``TimedString`` with a start time) starts playing.
+    """
+
+    def __init__(self, sink: BargeinAudioOutput, *, on_words: WordsCallback | None = None,
+                 on_cleared: Callable[[float], None] | None = None) -> None:
+        super().__init__(label="bargein-room", sample_rate=sink.sample_rate,
+                         capabilities=lk_io.AudioOutputCapabilities(pause=True))
+        self._sink = sink
+        self._on_words = on_words
+        self._on_cleared = on_cleared
+        self._capturing = False
+        self._captured = 0.0  # seconds handed to the sink in this segment
+        self._pending_words: list[tuple[float, str]] = []  # (start in segment, word)
+        self._started = False
+        self._segment_played = 0.0
+        self._watchers: set[asyncio.Task[None]] = set()
+        sink.add_listener(self._on_played)
+
+    async def capture_frame(self, frame: rtc.AudioFrame) -> None:
+        if not self._capturing:
+            self._capturing = True
+            self._captured = 0.0
+            self._pending_words = []
+            self._started = False
+            self._segment_played = 0.0
+            await super().capture_frame(frame)
+            audio = self._convert(frame)
+            self._queue_words(frame)
+            await self._sink.capture_frame(audio)
+            # the sink opened its segment with that frame: watch it to its end
+            task = asyncio.get_running_loop().create_task(self._watch(), name="bargein-lk-out")
+            self._watchers.add(task)
+            task.add_done_callback(self._watchers.discard)
+        else:
+            await super().capture_frame(frame)
+            audio = self._convert(frame)
+            self._queue_words(frame)
+            await self._sink.capture_frame(audio)
+        self._captured += audio.duration
+
+    def _convert(self, frame: rtc.AudioFrame) -> AudioFrame:
+        audio = plugins.from_rtc_frame(frame)
+        if audio.sample_rate != self._sink.sample_rate:
+            audio = resample(audio, self._sink.sample_rate)
+        return audio
+
+    def _queue_words(self, frame: rtc.AudioFrame) -> None:
+        timed = frame.userdata.get(USERDATA_TIMED_TRANSCRIPT) or ()
+        for text in timed:
+            if (isinstance(text, TimedString) and isinstance(text.start_time, (int, float))
+                    and text.strip()):
+                self._pending_words.append((float(text.start_time), text.strip()))
+        self._pending_words.sort()
+
+    def _on_played(self, frame: AudioFrame, at: float) -> None:
+        if not self._capturing and not self._pending_words and self._started:
+            return
+        if not self._started:
+            self._started = True
+            self.on_playback_started(created_at=_wall())
+        begin = self._segment_played
+        self._segment_played += frame.duration
+        due = [w for w in self._pending_words if w[0] < self._segment_played - 1e-9]
+        if due:
+            self._pending_words = self._pending_words[len(due):]
+            if self._on_words is not None:
+                # a word starts inside this frame: report it when its first sample plays
+                offset = max(0.0, due[0][0] - begin)
+                self._on_words(tuple(w for _, w in due), offset)
+
+    async def _watch(self) -> None:
+        result = await self._sink.wait_for_playout()
+        self._pending_words = []
+        self.on_playback_finished(playback_position=result.position,
+                                  interrupted=result.interrupted)
+
+    def flush(self) -> None:
+        super().flush()
+        self._capturing = False
+        self._sink.flush()
+
+    def clear_buffer(self) -> None:
+        if self._on_cleared is not None and self._pending_playback_count > 0:
+            self._on_cleared(self._segment_played)
+        self._capturing = False
+        self._sink.clear_buffer()
+
+    def pause(self) -> None:
+        self._sink.pause()
+
+    def resume(self) -> None:
+        self._sink.resume()
+
+    async def aclose(self) -> None:
+        """Stop watching segments (the sink itself belongs to the room)."""
+        self._sink.remove_listener(self._on_played)
+        for task in list(self._watchers):
+            task.cancel()
+        await asyncio.gather(*self._watchers, return_exceptions=True)
+
+
+class _NullTextOutput(lk_io.TextOutput):
+    """End of the transcription chain (a room would publish it; here nobody reads it)."""
+
+    def __init__(self) -> None:
+        super().__init__(label="bargein-null-text", next_in_chain=None)
+
+    async def capture_text(self, text: str) -> None:
+        return None
+
+    def flush(self) -> None:
+        return None
+
+
+# -- the adapter ---------------------------------------------------------------------------------
+
+
+class LiveKitAgentAdapter(AgentAdapter):
+    """Runs a LiveKit agent built by ``factory(context) -> (agent, session)``.
+
+    The session is started in-process with the scenario room as its audio input and output
+    (no LiveKit room or server). Declared capabilities:
+
+    - ``native_vad``: yes, LiveKit's own VAD-based barge-in and false-interruption logic run;
+    - ``interruption``: yes, the cancel signal is ``session.interrupt()`` (it respects
+      uninterruptible speech, as a barge-in does);
+    - ``streaming_transcripts``: words as they are heard, from the word timings of the
+      bargein TTS plugin (:class:`bargein.livekit.plugins.TTS`). With another TTS pass
+      ``streaming_transcripts=False``; starting one without it raises a clear error.
+
+    ``transcript_sync`` (default True) wraps the output in LiveKit's
+    ``TranscriptSynchronizer`` as a LiveKit room does, so the assistant message LiveKit
+    records when cut off is its production estimate of what was heard. An
+    :class:`~bargein.livekit.plugins.OracleSTT` built without a truth is bound to the
+    scenario's truth and clock when the session starts.
+    """
+
+    def __init__(self, factory: LiveKitFactory, *, name: str = "livekit",
+                 streaming_transcripts: bool = True, transcript_sync: bool = True) -> None:
+        self.factory = factory
+        self.name = name
+        self.transcript_sync = transcript_sync
+        self.capabilities = Capabilities(streaming_transcripts=streaming_transcripts,
+                                         native_vad=True, interruption=True)
+        self.agent: Agent | None = None
+        self.session: AgentSession | None = None
+        self.messages: list[dict[str, Any]] = []
+        """Every assistant message LiveKit added: ``text``, ``interrupted``, ``time``."""
+        self._output: RoomAudioOutput | None = None
+        self._sync: TranscriptSynchronizer | None = None
+        self._clock: contextlib.ExitStack | None = None
+        self._forced = False
+
+    async def start(self, link: AdapterLink) -> None:
+        self._clock = contextlib.ExitStack()
+        self._clock.enter_context(loop_clock())
+        agent, session = self.factory(BuildContext(link.sample_rate, link.truth))
+        if not isinstance(agent, Agent) or not isinstance(session, AgentSession):
+            raise TypeError("the factory of LiveKitAgentAdapter must return (livekit Agent, "
+                            f"livekit AgentSession), got ({type(agent).__name__}, "
+                            f"{type(session).__name__})")
+        self.agent, self.session = agent, session
+        self._bind_oracles(link)
+        if self.capabilities.streaming_transcripts:
+            self._check_word_timings()
+
+        def words(heard: tuple[str, ...], delay: float) -> None:
+            link.report("agent_words", time=link.now() + delay, words=heard)
+
+        def cleared(position: float) -> None:
+            link.report("agent_interrupted", reason="forced" if self._forced else "barge_in",
+                        played=round(position, 4))
+            self._forced = False
+
+        self._output = RoomAudioOutput(
+            link.audio_output,
+            on_words=words if self.capabilities.streaming_transcripts else None,
+            on_cleared=cleared)
+        session.input.audio = RoomAudioInput(link.audio_input)
+        if self.transcript_sync:
+            self._sync = TranscriptSynchronizer(next_in_chain_audio=self._output,
+                                                next_in_chain_text=_NullTextOutput())
+            session.output.audio = self._sync.audio_output
+            session.output.transcription = self._sync.text_output
+        else:
+            session.output.audio = self._output
+
+        session.on("agent_state_changed", lambda e: link.report(
+            "agent_state", state=e.new_state))
+        session.on("user_input_transcribed", lambda e: link.report(
+            "user_transcript", text=e.transcript, final=e.is_final))
+        session.on("agent_false_interruption", lambda e: link.report(
+            "agent_false_interruption", resumed=e.resumed))
+
+        def on_item(event: Any) -> None:
+            item = event.item
+            if getattr(item, "role", None) != "assistant":
+                return
+            text = item.text_content or ""
+            interrupted = bool(item.interrupted)
+            self.messages.append({"time": link.now(), "text": text, "interrupted": interrupted})
+            link.report("agent_message", text=text, interrupted=interrupted)
+
+        session.on("conversation_item_added", on_item)
+        session.on("error", lambda e: link.report(
+            "error", source=type(e.source).__name__, message=str(getattr(e.error, "error",
+                                                                           e.error))))
+        await session.start(agent, record=False)
+
+    def _bind_oracles(self, link: AdapterLink) -> None:
+        assert self.session is not None and self.agent is not None
+        for stt in (self.session.stt, getattr(self.agent, "_stt", None)):
+            if isinstance(stt, plugins.OracleSTT) and not stt.bound:
+                if link.truth is None:
+                    raise RuntimeError("plugins.OracleSTT needs the scenario's ground truth, "
+                                       "and this run provides none")
+                stt.bind(link.truth, link.now)
+
+    def _check_word_timings(self) -> None:
+        assert self.session is not None and self.agent is not None
+        agent_tts = getattr(self.agent, "_tts", None)
+        tts = agent_tts if isinstance(agent_tts, plugins.TTS) else self.session.tts
+        if not isinstance(tts, plugins.TTS):
+            raise UnsupportedCapabilityError(
+                "streaming_transcripts", self.name,
+                "heard words come from the word timings of bargein.livekit.plugins.TTS; with "
+                f"another TTS ({type(tts).__name__}) build the adapter with "
+                "streaming_transcripts=False (interrupt(after=<seconds>) still works)")
+
+    async def interrupt(self) -> None:
+        if self.session is None:
+            await super().interrupt()
+            return
+        self._forced = True
+        try:
+            fut = self.session.interrupt()
+        except RuntimeError:  # the current speech does not allow interruptions: it plays on
+            self._forced = False
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(fut), 0.0)
+
+    async def close(self) -> None:
+        try:
+            if self.session is not None:
+                with contextlib.suppress(RuntimeError):
+                    await self.session.aclose()
+            if self._sync is not None:
+                await self._sync.aclose()
+            if self._output is not None:
+                await self._output.aclose()
+        finally:
+            if self._clock is not None:
+                self._clock.close()
+                self._clock = None
