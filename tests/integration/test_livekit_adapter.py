@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -46,9 +47,17 @@ MONOLOGUE = (
 
 
 def example(name: str):  # type: ignore[no-untyped-def]
-    if str(EXAMPLES) not in sys.path:
-        sys.path.insert(0, str(EXAMPLES))
-    return importlib.import_module(name)
+    """The LiveKit example file ``name``, under its own module name: examples/agents has
+    files with the same names, and whichever is imported first must not shadow the other."""
+    key = f"livekit_example_{name}"
+    if key not in sys.modules:
+        if str(EXAMPLES) not in sys.path:
+            sys.path.insert(0, str(EXAMPLES))
+        spec = importlib.util.spec_from_file_location(key, EXAMPLES / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
 
 
 def adapter(name: str):  # type: ignore[no-untyped-def]

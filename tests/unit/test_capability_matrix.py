@@ -50,7 +50,8 @@ def test_check_command_passes_on_the_committed_doc():
 
 def test_rows_and_columns():
     rows = {row["adapter"]: row for row in parse(capability_matrix())}
-    assert list(rows) == ["bargein (full)", "bargein (limited)"]
+    assert list(rows)[:2] == ["bargein (full)", "bargein (limited)"]
+    assert set(list(rows)[2:]) <= {"livekit"}  # with the `livekit` extra installed
     full, limited = rows["bargein (full)"], rows["bargein (limited)"]
     assert (full["streaming_transcripts"], full["native_vad"], full["interruption"]) == (
         "yes", "yes", "yes")
