@@ -81,10 +81,13 @@ class EndpointingOptions:
     measured on the audio, so it does not move with the VAD's analysis windows) end the
     utterance; the turn is taken when its final transcript arrives. ``max_wait`` bounds how
     long the session waits for that final transcript before it uses the latest interim.
-    ``min_delay`` should be at least the VAD's own ``min_silence_duration``.
+    ``min_delay`` should exceed the VAD's own decision delay after the offset (for the
+    default Silero settings: ``min_silence_duration`` 0.4 s plus up to about 0.13 s of window
+    and boundary refinement, 0.512 s measured); when the VAD decides later than
+    ``offset + min_delay``, the utterance ends at the decision instead.
     """
 
-    min_delay: float = 0.5
+    min_delay: float = 0.6
     max_wait: float = 3.0
 
     def __post_init__(self) -> None:
