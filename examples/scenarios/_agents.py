@@ -34,3 +34,11 @@ def uninterruptable_agent(mode: str = "full") -> BargeinAgentAdapter:
         return uninterruptable.UninterruptableAgent(), session
 
     return BargeinAgentAdapter(build, mode=mode, name=f"uninterruptable ({mode})")  # type: ignore[arg-type]
+
+
+def print_verdict(result) -> int:  # type: ignore[no-untyped-def]
+    """Print a scenario's checks and verdict; the exit status for it (0 pass, 1 fail)."""
+    for check in result.checks:
+        print(f"[{'x' if check.passed else ' '}] {check.description}: {check.detail}")
+    print(f"{'PASS' if result.success else 'FAIL'}: {result.reasoning}")
+    return 0 if result.success else 1

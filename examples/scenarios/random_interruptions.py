@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _agents import interrupt_user_agent
+from _agents import interrupt_user_agent, print_verdict
 
 from bargein import scenario
 
@@ -47,7 +47,4 @@ if __name__ == "__main__":
     for event in result.timeline.events:
         if event.kind in ("proceed_turn", "interrupt_fired", "interrupt_skipped"):
             print(f"{event.time:7.2f} s  {event.kind:<18} {event.data}")
-    for check in result.checks:
-        print(f"[{'x' if check.passed else ' '}] {check.description}: {check.detail}")
-    print(f"{'PASS' if result.success else 'FAIL'}: {result.reasoning}")
-    sys.exit(0 if result.success else 1)
+    sys.exit(print_verdict(result))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _agents import interrupt_user_agent
+from _agents import interrupt_user_agent, print_verdict
 
 from bargein import scenario
 
@@ -40,8 +40,4 @@ TALKATIVE_USER = scenario.Scenario(
 )
 
 if __name__ == "__main__":
-    result = TALKATIVE_USER.run()
-    for check in result.checks:
-        print(f"[{'x' if check.passed else ' '}] {check.description}: {check.detail}")
-    print(f"{'PASS' if result.success else 'FAIL'}: {result.reasoning}")
-    sys.exit(0 if result.success else 1)
+    sys.exit(print_verdict(TALKATIVE_USER.run()))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _agents import uninterruptable_agent
+from _agents import print_verdict, uninterruptable_agent
 
 from bargein import scenario
 
@@ -31,8 +31,4 @@ ANNOUNCEMENT = scenario.Scenario(
 )
 
 if __name__ == "__main__":
-    result = ANNOUNCEMENT.run()
-    for check in result.checks:
-        print(f"[{'x' if check.passed else ' '}] {check.description}: {check.detail}")
-    print(f"{'PASS' if result.success else 'FAIL'}: {result.reasoning}")
-    sys.exit(0 if result.success else 1)
+    sys.exit(print_verdict(ANNOUNCEMENT.run()))
