@@ -19,7 +19,7 @@ speaker. LiveKit's own machinery runs unchanged on top of them:
   moment each word starts playing. The scenario metrics compare them with LiveKit's
   interrupted message (``truncation_accuracy``).
 
-Time: LiveKit reads wall-clock time (``time.time()``, ``time.perf_counter()``) in many places
+Time: LiveKit reads the wall clock (the time module's ``time()``, ``perf_counter()``) in places
 besides the event loop. While an adapter runs on bargein's virtual-time loop, those reads
 inside ``livekit.*`` modules are answered from the loop clock (see :func:`loop_clock`), so a
 LiveKit session runs in virtual time, deterministic and faster than real time. On an
@@ -67,7 +67,7 @@ LiveKitFactory = Callable[[BuildContext], tuple[Agent, AgentSession]]
 
 # -- wall-clock reads on the loop clock (virtual time) -------------------------------------------
 
-_EPOCH = 1_700_000_000.0  # what time.time() reads at virtual time 0: a plausible, fixed date
+_EPOCH = 1_700_000_000.0  # the wall-clock reading at virtual time 0: a plausible, fixed date
 _REAL_TIME = _time.time
 _REAL_PERF = _time.perf_counter
 _REAL_MONO = _time.monotonic
