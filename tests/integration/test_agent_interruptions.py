@@ -319,7 +319,7 @@ def test_failing_llm_mid_reply_does_not_wedge_the_session(make_call, mode):
 
     call, first, state_after = run_simulation(scenario())
     errors = call.named("error")
-    assert len(errors) == 1 and errors[0].recoverable
+    assert len(errors) == 1 and errors[0].recoverable and errors[0].source == "llm"
     assert first.error is not None
     # what was said before the failure stays in the history; then the agent keeps listening
     assistant = [m for m in call.session.history if m.role == "assistant"]

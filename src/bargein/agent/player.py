@@ -72,6 +72,8 @@ class SpeechPlayer:
         self.words: list[WordTiming] = []
         self.full_text = ""
         self.error: BaseException | None = None
+        self.error_source: str | None = None  # "llm" or "tts": which stage failed
+        self._stage = "llm"
         self._generated = asyncio.Event()
         self._new_frames = asyncio.Event()
         self._cursor = 0  # next frame to hand to the output
@@ -218,7 +220,7 @@ class SpeechPlayer:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # reported by the session; what was made still plays
-            self.error = exc
+            self.error, self.error_source = exc, self._stage
         finally:
             self._generated.set()
             self._new_frames.set()
@@ -240,6 +242,7 @@ class SpeechPlayer:
                 self.frames.extend(frames)
                 self._new_frames.set()
 
+        self._stage = "tts"
         async for chunk in with_timeout(self._tts.stream(spoken), self._timeout, "the TTS"):
             for w in chunk.words:
                 self.words.append(WordTiming(
@@ -254,4 +257,5 @@ class SpeechPlayer:
             add(assembler.push(tail))
         if (last := assembler.flush()) is not None:
             add([last])
+        self._stage = "llm"
 

@@ -339,7 +339,7 @@ class AgentSession:
         handle.heard_text = player.heard_text() if interrupted else player.text
         if player.error is not None:
             handle.error = player.error
-            self._report_error("llm" if "LLM" in str(player.error) else "speech", player.error)
+            self._report_error(player.error_source or "speech", player.error)
         if handle.heard_text and handle._add_to_chat:  # type: ignore[attr-defined]
             self._add_item(ChatMessage("assistant", handle.heard_text, interrupted=interrupted))
         handle._mark_done(interrupted=interrupted or player.error is not None)
