@@ -110,6 +110,87 @@ def _examples_folder() -> Path | None:
     return None
 
 
+_STT_HELP = ("local: pocketsphinx interims + Whisper finals; whisper: Whisper finals only "
+             "(lighter); oracle: the typed words, no recognition (console --text only)")
+
+
+@app.command("console")
+def console_command(
+    path: Path = typer.Argument(..., help="Agent file (.py) defining build_session()."),  # noqa: B008
+    text: bool = typer.Option(False, "--text",
+                              help="Type lines; the local TTS says them to the agent."),
+    record: Path | None = typer.Option(None, "--record",  # noqa: B008
+                                       help="Write the stereo recording to this WAV file."),
+    stt: str = typer.Option("local", "--stt", help=_STT_HELP),
+) -> None:
+    """Talk to an agent in the terminal, live (microphone, or typed lines with --text)."""
+    from bargein.live.agent_file import STT_CHOICES, load_agent_file
+    from bargein.live.console import main as run_console
+
+    if stt not in STT_CHOICES or (stt == "oracle" and not text):
+        _fail(f"--stt must be one of {', '.join(STT_CHOICES)} (oracle only with --text)")
+    raise typer.Exit(run_console(load_agent_file(path), text=text, record=record, stt=stt))
+
+
+@app.command("serve")
+def serve_command(
+    path: Path = typer.Argument(..., help="Agent file (.py) defining build_session()."),  # noqa: B008
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind."),
+    port: int = typer.Option(8765, "--port", help="Port (0: any free port)."),
+    token: str | None = typer.Option(None, "--token", envvar="BARGEIN_TOKEN",
+                                     help="Required on /ws when binding beyond loopback."),
+    stt: str = typer.Option("local", "--stt", help=_STT_HELP),
+    record: Path | None = typer.Option(None, "--record",  # noqa: B008
+                                       help="Folder for one stereo WAV per conversation."),
+) -> None:
+    """Serve an agent over WebSocket with a web page to talk to it in the browser."""
+    from bargein.live.agent_file import load_agent_file
+    from bargein.live.server import main as run_server
+
+    if stt not in ("local", "whisper"):
+        _fail("--stt must be local or whisper")
+    spec = load_agent_file(path)
+
+    def ready(server) -> None:  # type: ignore[no-untyped-def]
+        console.print(f"bargein serve: {spec.name} on {server.url} (Ctrl+C to stop)",
+                      highlight=False)
+
+    raise typer.Exit(run_server(spec, host=host, port=port, token=token, stt=stt,
+                                record_dir=record, on_ready=ready))
+
+
+@app.command("bench")
+def bench_command(
+    cases: int = typer.Option(300, "--cases", help="Number of labelled cases."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the case generator."),
+    setting: list[str] = typer.Option([], "--setting",  # noqa: B008
+                                      help="A setting of the sweep (repeatable; default: all)."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write the JSON result here."),  # noqa: B008
+    plot: Path | None = typer.Option(None, "--plot", help="Write the SVG plot here."),  # noqa: B008
+    write_readme: bool = typer.Option(False, "--write-readme",
+                                      help="Update the table in benchmarks/README.md."),
+) -> None:
+    """Run the interruption benchmark against bargein's agent and print the table."""
+    from bargein.scenario import bench
+
+    try:
+        names = bench.select_settings(setting)
+    except ValueError as exc:
+        _fail(str(exc))
+    if cases < 1:
+        _fail("--cases must be at least 1")
+    readme = None
+    if write_readme:
+        base = _examples_folder()
+        readme = (base.parents[1] if base else Path.cwd()) / "benchmarks" / "README.md"
+    data = bench.run_benchmark(cases, seed, [s.name for s in names])
+    bench.write_outputs(data, json_path=json_path, plot_path=plot, readme=readme,
+                        command=f"bargein bench --cases {cases} --seed {seed}")
+    console.print(bench.markdown_table(data), highlight=False)
+    console.print(bench.targets_note(data), highlight=False)
+    console.print(bench.speed_line(data, bench.machine()), highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``bargein`` command."""
     try:

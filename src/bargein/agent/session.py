@@ -116,6 +116,8 @@ class AgentSession:
         self._t0 = 0.0
         self._tasks: list[asyncio.Task[Any]] = []
         self._queue: list[SpeechHandle] = []
+        # how each scheduled speech gets its text, and whether it enters the chat history
+        self._plans: dict[SpeechHandle, tuple[Callable[[], AsyncIterator[str]], bool]] = {}
         self._queue_changed: asyncio.Event | None = None
         self._current: SpeechHandle | None = None
         self._player: SpeechPlayer | None = None
@@ -264,8 +266,7 @@ class AgentSession:
             raise RuntimeError("start the session before asking it to speak")
         handle = SpeechHandle(allow_interruptions=self._resolve_allow(allow), source=kind,
                               interrupt_callback=self._interrupt_speech)
-        handle._text_source = source  # type: ignore[attr-defined]
-        handle._add_to_chat = add_to_chat_ctx  # type: ignore[attr-defined]
+        self._plans[handle] = (source, add_to_chat_ctx)
         self._queue.append(handle)
         self._queue_changed.set()
         self._events.emit("speech_created", SpeechCreated(handle, kind, False, self.time))
@@ -308,8 +309,9 @@ class AgentSession:
                 heard_text(player.full_text, player.words, player.position),
                 at - self._t0))
 
+        source, add_to_chat = self._plans.pop(handle)
         player = SpeechPlayer(
-            handle._text_source(),  # type: ignore[attr-defined]
+            source(),
             tts=self.tts, output=self._output, sample_rate=self.sample_rate,
             frame_duration=self.frame_duration, provider_timeout=self.provider_timeout,
             on_audio=on_audio, on_words=on_words,
@@ -340,7 +342,7 @@ class AgentSession:
         if player.error is not None:
             handle.error = player.error
             self._report_error(player.error_source or "speech", player.error)
-        if handle.heard_text and handle._add_to_chat:  # type: ignore[attr-defined]
+        if handle.heard_text and add_to_chat:
             self._add_item(ChatMessage("assistant", handle.heard_text, interrupted=interrupted))
         handle._mark_done(interrupted=interrupted or player.error is not None)
         if not self._queue:
@@ -361,6 +363,7 @@ class AgentSession:
     def _drop(self, handle: SpeechHandle) -> None:
         if handle in self._queue:
             self._queue.remove(handle)
+            self._plans.pop(handle, None)
         if handle is not self._current:
             handle._mark_done(interrupted=True)
 
