@@ -6,7 +6,8 @@ The examples themselves only define an agent and its session options. This modul
 - :class:`SimulatedCall`: a :class:`~bargein.sim.Room` in virtual time where a scripted caller
   (an espeak voice other than the agent's) talks to the session, every session event is kept,
   and the recording is written at the end;
-- :func:`main`: the command line shared by both examples (``--out``, ``--stt``, ``console``).
+- :func:`main`: the command line shared by both examples (``--out``, ``--stt``, ``console``);
+  ``console`` runs the example's agent live (:mod:`bargein.live.console`).
 
 STT choice (``--stt``):
 
@@ -312,6 +313,32 @@ def print_report(result: CallResult, title: str) -> None:
           "of wall time")
 
 
+def console(name: str, simulate: Callable[..., Awaitable[CallResult]],
+            argv: Sequence[str]) -> int:
+    """``console [--text] [--record FILE.wav] [--stt local|whisper|oracle]``: the example's
+    agent live in the terminal (``bargein console examples/agents/<name>.py``)."""
+    from bargein.live.agent_file import STT_CHOICES, spec_from_module
+    from bargein.live.console import main as run_console
+
+    parser = argparse.ArgumentParser(prog=f"{name}.py console", description=(
+        f"Talk to the {name!r} example agent live: microphone and speaker, or typed lines "
+        "spoken by the local TTS (--text, and when there is no audio device)."))
+    parser.add_argument("--text", action="store_true",
+                        help="type lines; the local TTS says them to the agent")
+    parser.add_argument("--record", type=Path, default=None,
+                        help="write the stereo recording (left: you, right: agent) here")
+    parser.add_argument("--stt", choices=STT_CHOICES, default="local", help=(
+        "local: pocketsphinx interims + Whisper finals; whisper: finals only; "
+        "oracle: the typed words (--text only) (default: %(default)s)"))
+    options = parser.parse_args(list(argv))
+    if options.stt == "oracle" and not options.text:
+        parser.error("--stt oracle needs --text")
+    module = sys.modules[simulate.__module__]
+    spec = spec_from_module(module)
+    spec.name = name
+    return run_console(spec, text=options.text, record=options.record, stt=options.stt)
+
+
 def main(name: str, simulate: Callable[..., Awaitable[CallResult]],
          summarize: Callable[[CallResult], Sequence[str]],
          argv: Sequence[str] | None = None,
@@ -323,10 +350,7 @@ def main(name: str, simulate: Callable[..., Awaitable[CallResult]],
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "console":
-        # Live mode (microphone and speaker in real time) plugs in here once it exists.
-        print(f"{name}: console mode (live microphone and speaker) is not available yet; "
-              f"run `python examples/agents/{name}.py` for the simulated call.", file=sys.stderr)
-        return 2
+        return console(name, simulate, args[1:])
     parser = argparse.ArgumentParser(prog=f"{name}.py", description=(
         f"Simulated call with the {name!r} example agent, offline and in virtual time."))
     parser.add_argument("--out", default=f"out/examples/{name}",

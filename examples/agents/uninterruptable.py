@@ -57,6 +57,10 @@ def long_and_dull_llm() -> RuleBasedLLM:
     return RuleBasedLLM([*default_support_intents(), dull])
 
 
+#: The console (`bargein console`) builds its LLM with this: the long and dull one.
+build_llm = long_and_dull_llm
+
+
 def build_session(providers: Providers, *,
                   discard_audio_if_uninterruptible: bool = True) -> AgentSession:
     """The session of this recipe: the given providers, default interruption options

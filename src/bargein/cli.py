@@ -147,8 +147,9 @@ def serve_command(
     from bargein.live.agent_file import load_agent_file
     from bargein.live.server import main as run_server
 
-    if stt not in ("local", "whisper"):
-        _fail("--stt must be local or whisper")
+    if stt not in ("local", "whisper", "oracle"):
+        _fail("--stt must be local, whisper or oracle (oracle: clients send 'truth' "
+              "messages; for tests)")
     spec = load_agent_file(path)
 
     def ready(server) -> None:  # type: ignore[no-untyped-def]

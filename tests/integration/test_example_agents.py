@@ -173,8 +173,9 @@ def test_uninterruptable_runs_as_documented(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["interrupt_user", "uninterruptable"])
-def test_console_mode_is_not_there_yet(name):
-    proc = subprocess.run([sys.executable, f"examples/agents/{name}.py", "console"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    assert "console mode" in proc.stderr and "not available yet" in proc.stderr
+def test_console_text_mode_runs_the_example_and_exits_cleanly(name):
+    proc = subprocess.run([sys.executable, f"examples/agents/{name}.py", "console", "--text"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    assert "text mode" in proc.stdout and "[1] done (played to the end)" in proc.stdout
