@@ -47,3 +47,32 @@ def test_interim_recognizer_must_give_interims():
     no_interims = OracleSTT(GroundTruth(), interim_results=False)
     with pytest.raises(ValueError, match="no interim results"):
         HybridSTT(no_interims, OracleSTT(GroundTruth()))
+
+
+def test_skipped_audio_moves_both_clocks():
+    truth = GroundTruth([WordTiming("late", 2.0, 2.3)])
+    stt = HybridSTT(OracleSTT(truth, interim_delay=Fixed(0.0)),
+                    OracleSTT(truth, final_delay=Fixed(0.0)))
+
+    async def scenario():
+        stream = stt.stream(16000)
+        events = []
+
+        async def collect():
+            async for event in stream:
+                events.append(event)
+
+        task = asyncio.create_task(collect())
+        stream.skip(2.0)  # two seconds the VAD ruled out, not sent
+        for _ in range(20):
+            stream.push_frame(AudioFrame(bytes(640), 16000))
+            await asyncio.sleep(0.02)
+        stream.flush()
+        await asyncio.sleep(0.1)
+        await stream.aclose()
+        await task
+        return events
+
+    events = run_simulation(scenario())
+    finals = [e for e in events if e.type is SpeechEventType.FINAL]
+    assert [w.start for w in finals[0].words] == [2.0]  # on the input timeline, skip included

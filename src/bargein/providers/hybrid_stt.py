@@ -70,6 +70,11 @@ class HybridSTTStream(STTStream):
         self._interim.flush()
         self._final.flush()
 
+    def _on_skip(self, samples: int) -> None:
+        seconds = samples / self.sample_rate  # both streams keep the same clock as this one
+        self._interim.skip(seconds)
+        self._final.skip(seconds)
+
     async def aclose(self) -> None:
         for stream in (self._interim, self._final):
             with contextlib.suppress(Exception):
