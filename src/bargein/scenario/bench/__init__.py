@@ -1,0 +1,171 @@
+"""The interruption benchmark: labelled cases, a runner, and reports.
+
+How well does an agent yield to genuine barge-ins, ignore backchannels and noise, hold its
+turn through the user's pauses, and cut in on monologues? :func:`generate_cases` makes a
+seeded suite of labelled cases (:mod:`.cases`), :func:`run_suite` plays them against an
+agent adapter under a sweep of settings and measures the recordings (:mod:`.runner`), and
+:mod:`.report` turns the result into a Markdown table and an SVG plot.
+
+``bargein bench`` and ``benchmarks/interruptions/run.py`` are thin faces over
+:func:`run_benchmark` and :func:`write_outputs`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bargein.scenario.bench.cases import KINDS, BenchCase, generate_cases
+from bargein.scenario.bench.report import (
+    best_setting,
+    markdown_table,
+    speed_line,
+    svg_plot,
+    targets_note,
+)
+from bargein.scenario.bench.runner import (
+    CaseResult,
+    Setting,
+    SuiteResult,
+    bargein_adapter_factory,
+    default_sweep,
+    run_case,
+    run_suite,
+    stderr_progress,
+    summarize,
+)
+
+__all__ = [
+    "BEGIN",
+    "END",
+    "KINDS",
+    "BenchCase",
+    "CaseResult",
+    "Setting",
+    "SuiteResult",
+    "bargein_adapter_factory",
+    "best_setting",
+    "default_sweep",
+    "dumps",
+    "generate_cases",
+    "machine",
+    "markdown_table",
+    "readme_section",
+    "run_benchmark",
+    "run_case",
+    "run_suite",
+    "select_settings",
+    "speed_line",
+    "stderr_progress",
+    "summarize",
+    "svg_plot",
+    "targets_note",
+    "update_readme",
+    "write_outputs",
+]
+
+BEGIN, END = "<!-- interruptions:begin -->", "<!-- interruptions:end -->"
+HEADING = "## Interruption benchmark"
+
+
+def select_settings(names: list[str] | None) -> list[Setting]:
+    """The sweep's settings with these names (all of them for ``None`` or empty)."""
+    sweep = default_sweep()
+    if not names:
+        return sweep
+    by_name = {s.name: s for s in sweep}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; the sweep has "
+                         f"{', '.join(by_name)}")
+    return [by_name[n] for n in names]
+
+
+def run_benchmark(count: int = 300, seed: int = 0, settings: list[str] | None = None, *,
+                  stt: str = "oracle",
+                  progress: Callable[[str], None] | None = stderr_progress) -> dict[str, Any]:
+    """Generate ``count`` cases for ``seed``, run them under the named settings (default: the
+    whole sweep) against bargein's own agent, and return the JSON-ready result."""
+    chosen = select_settings(settings)
+    cases = generate_cases(count, seed)
+    if progress is not None:
+        counts = ", ".join(f"{sum(c.kind == k for c in cases)} {k}" for k in KINDS)
+        progress(f"bargein bench: {len(cases)} cases ({counts}), seed {seed}, "
+                 f"{len(chosen)} settings, {stt} STT")
+    suite = run_suite(cases, chosen, stt=stt, seed=seed, progress=progress)
+    return suite.to_dict()
+
+
+def machine() -> str:
+    """A short description of this machine, for the speed line."""
+    return f"{os.cpu_count()} cores ({platform.machine()}), Python {platform.python_version()}"
+
+
+def readme_section(data: dict[str, Any], command: str) -> str:
+    """The generated part of the README section: command, table, targets, speed."""
+    counts = ", ".join(f"{n} {k}" for k, n in data["counts"].items())
+    stt = ("oracle STT (the known words, 0.1 s interim / 0.2 s final delay)"
+           if data["stt"] == "oracle" else "real STT (pocketsphinx interims + Whisper finals)")
+    return "\n".join([
+        f"Command: `{command}`. {data['count']} cases ({counts}), seed {data['seed']}; "
+        f"bargein's agent with real Silero VAD, espeak-ng and the rule-based LLM, {stt}; "
+        f"turn limit {data['turn_limit_sentences']} sentences. Plot: "
+        "[interruptions/plot.svg](interruptions/plot.svg); every case: "
+        "[interruptions/results.json](interruptions/results.json).",
+        "",
+        markdown_table(data),
+        "",
+        targets_note(data),
+        "",
+        speed_line(data, machine()),
+    ])
+
+
+def update_readme(path: Path, section: str) -> None:
+    """Replace the text between the interruption markers of ``path`` (appending a new
+    "Interruption benchmark" section with the markers if it has none)."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    block = f"{BEGIN}\n{section}\n{END}"
+    if BEGIN in text and END in text:
+        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text,
+                      count=1, flags=re.DOTALL)
+    else:
+        text = text.rstrip("\n") + f"\n\n{HEADING}\n\n{block}\n"
+    path.write_text(text)
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """The suite's JSON with one case (and one case result) per line: compact, diffable."""
+    parts = []
+    for key, value in data.items():
+        if key == "cases":
+            body = "[\n" + ",\n".join("  " + json.dumps(c) for c in value) + "\n ]"
+        elif key == "results":
+            body = "{\n" + ",\n".join(
+                f"  {json.dumps(name)}: [\n" + ",\n".join("   " + json.dumps(r) for r in rs)
+                + "\n  ]" for name, rs in value.items()) + "\n }"
+        elif key in ("summary", "speed"):
+            body = json.dumps(value, indent=1).replace("\n", "\n ")
+        else:
+            body = json.dumps(value)
+        parts.append(f" {json.dumps(key)}: {body}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
+def write_outputs(data: dict[str, Any], *, json_path: Path | None = None,
+                  plot_path: Path | None = None, readme: Path | None = None,
+                  command: str = "bargein bench") -> None:
+    """Write the JSON result, the SVG plot and the README section (each if a path is given)."""
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(dumps(data))
+    if plot_path is not None:
+        plot_path.parent.mkdir(parents=True, exist_ok=True)
+        plot_path.write_text(svg_plot(data))
+    if readme is not None:
+        update_readme(readme, readme_section(data, command))
