@@ -416,3 +416,20 @@ def test_a_limit_reached_only_after_the_user_stopped_is_a_normal_turn(make_call)
     assert [e.source for e in call.named("speech_created")] == ["generate_reply"]
     first_words = call.named("agent_words_heard")[0].heard_text
     assert not first_words.startswith("Sorry")  # an answer, not a cut-in
+
+
+def test_a_backchannel_shorter_than_min_duration_does_not_pause_the_agent(make_call):
+    # the VAD still says "speaking" for ~0.45 s after a short "Yeah.": min_duration must be
+    # measured on the voice, not on that lagging state
+    async def scenario():
+        call = await make_call(interruption=InterruptionOptions(min_duration=0.5, min_words=0))
+        handle = call.session.generate_reply(user_input=FEATURES)
+        utt, _ = await call.user_says("Yeah.", at=3.0)
+        await handle
+        await call.close()
+        return call, handle, utt
+
+    call, handle, utt = run_simulation(scenario())
+    assert utt.end - utt.start < 0.5
+    assert call.named("agent_false_interruption") == [] and not handle.interrupted
+    assert agent_gaps(call.room, utt.start - 0.3, utt.end + 1.0) == []

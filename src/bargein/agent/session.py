@@ -49,6 +49,8 @@ from bargein.text import count_sentences, normalize_words, words
 _log = logging.getLogger("bargein.agent")
 
 MAX_TOOL_ROUNDS = 4
+#: The VAD probability that counts as "the user is voicing right now".
+VOICE_PROBABILITY = 0.5
 
 
 @dataclass
@@ -128,6 +130,8 @@ class AgentSession:
         self._consumed_until = -1.0  # words said before this were already answered
         self._consume_until_next_speech = False
         self._utterance_onset = 0.0
+        self._utterance_said = 0  # words (backchannels included) heard in this utterance
+        self._awaiting_voice = False  # min_duration passed during a silent gap: recheck
         self._uninterruptible: list[_Span] = []
         self._open_span: _Span | None = None
         self._candidate_onset: float | None = None  # onset of a possible barge-in
@@ -426,6 +430,9 @@ class AgentSession:
                 continue
             for event in events:
                 self._on_vad(event)
+            if self._awaiting_voice and self._vad_stream.speaking \
+                    and self._vad_stream.probability >= VOICE_PROBABILITY:
+                self._check_barge_in()
         for event in self._vad_stream.flush():
             self._on_vad(event)
         self._stt_stream.flush()
@@ -438,6 +445,7 @@ class AgentSession:
         if event.type is VADEventType.START_OF_SPEECH:
             self._set_user_state("speaking", t)
             self._utterance_words = 0
+            self._utterance_said = 0
             self._utterance_onset = t
             if self._endpoint_timer is not None:
                 self._endpoint_timer.cancel()
@@ -487,14 +495,28 @@ class AgentSession:
             return
         if self._user_state != "speaking" or not handle.allow_interruptions:
             return
+        # The VAD's "speaking" lags the audio by its end-of-speech wait: only act if the user
+        # is voicing right now, so a short "yeah" is not taken for min_duration of speech.
+        if self._vad_stream.probability < VOICE_PROBABILITY:
+            self._awaiting_voice = True  # re-checked on each input frame while speaking
+            return
+        self._awaiting_voice = False
         opts = self.interruption
         if opts.min_words == 0:
             if opts.resume_false_interruption:
                 player.pause()
+                # no words while paused for this long: it was not a barge-in after all
+                self._start_false_timer(self.time)
             else:
                 self._barge_in()
         elif self._utterance_words >= opts.min_words:
             self._barge_in()
+
+    def _start_false_timer(self, since: float) -> None:
+        if self._false_timer is not None:
+            self._false_timer.cancel()
+        wait = max(0.0, since + self.interruption.false_interruption_timeout - self.time)
+        self._false_timer = self._require_loop().call_later(wait, self._false_interruption)
 
     def _on_words(self) -> None:
         """New transcript words in the current utterance: maybe confirm a barge-in."""
@@ -529,10 +551,13 @@ class AgentSession:
         if self._candidate_timer is not None:
             self._candidate_timer.cancel()
             self._candidate_timer = None
+        self._awaiting_voice = False
         player = self._player
         if player is not None and player.paused:
-            wait = max(0.0, offset + self.interruption.false_interruption_timeout - self.time)
-            self._false_timer = self._require_loop().call_later(wait, self._false_interruption)
+            if self._utterance_said > 0 and self._utterance_words == 0:
+                self._false_interruption()  # it was only "uh-huh": resume at once
+            else:
+                self._start_false_timer(offset)
         else:
             self._candidate_onset = None
 
@@ -591,6 +616,7 @@ class AgentSession:
         self._events.emit("user_input_transcribed", UserInputTranscribed(
             event.text, is_final, self.time, discarded=discarded and not kept))
         self._utterance_words = self._real_word_count(kept)
+        self._utterance_said = len(normalize_words(" ".join(kept)))
         if self._turn is None and kept:
             self._open_turn(self._session_time(event.start))
         turn = self._turn

@@ -92,6 +92,11 @@ class GroundTruth:
         hi = bisect.bisect_right(self._ends, until)
         return tuple(self._words[lo:hi])
 
+    def __bool__(self) -> bool:
+        """Always true: an empty truth is still *the* truth (``truth or GroundTruth()`` must
+        not quietly replace it)."""
+        return True
+
     def __len__(self) -> int:
         return len(self._words)
 
