@@ -14,13 +14,15 @@ DEFAULT_BACKCHANNELS = BACKCHANNEL_WORDS
 class InterruptionOptions:
     """How the user may barge in on the agent.
 
-    - ``min_duration``: seconds of user speech (VAD) before it can count as a barge-in.
+    - ``min_duration``: seconds of user speech (VAD) before it can count as a barge-in; the
+      user must still be voicing at that moment.
     - ``min_words``: with ``> 0``, the barge-in also needs that many transcribed words that are
       not backchannels; with ``0`` the VAD alone decides (and the agent pauses first when
       ``resume_false_interruption`` is on).
     - ``backchannels``: words that never count ("uh-huh", "yeah", "right", ...).
-    - ``false_interruption_timeout``: after the user stops, seconds to wait for real words
-      before a pause is judged a false interruption.
+    - ``false_interruption_timeout``: after the user stops (or after the pause began, when
+      the sound goes on without words), seconds to wait for real words before a pause is
+      judged a false interruption; only backchannel words end the pause at once.
     - ``resume_false_interruption``: resume the paused speech after a false interruption
       (from the start of the word that was playing); otherwise it stays interrupted.
     - ``discard_audio_if_uninterruptible``: user speech heard while uninterruptible speech
