@@ -495,21 +495,22 @@ class AgentSession:
             return
         if self._user_state != "speaking" or not handle.allow_interruptions:
             return
-        # The VAD's "speaking" lags the audio by its end-of-speech wait: only act if the user
-        # is voicing right now, so a short "yeah" is not taken for min_duration of speech.
+        opts = self.interruption
+        if opts.min_words > 0:  # words prove the speech; later ones arrive via _on_words
+            if self._utterance_words >= opts.min_words:
+                self._barge_in()
+            return
+        # VAD only: its "speaking" lags the audio by its end-of-speech wait, so act only if
+        # the user is voicing right now (a short "yeah" is not min_duration of speech).
         if self._vad_stream.probability < VOICE_PROBABILITY:
             self._awaiting_voice = True  # re-checked on each input frame while speaking
             return
         self._awaiting_voice = False
-        opts = self.interruption
-        if opts.min_words == 0:
-            if opts.resume_false_interruption:
-                player.pause()
-                # no words while paused for this long: it was not a barge-in after all
-                self._start_false_timer(self.time)
-            else:
-                self._barge_in()
-        elif self._utterance_words >= opts.min_words:
+        if opts.resume_false_interruption:
+            player.pause()
+            # no words while paused for this long: it was not a barge-in after all
+            self._start_false_timer(self.time)
+        else:
             self._barge_in()
 
     def _start_false_timer(self, since: float) -> None:
