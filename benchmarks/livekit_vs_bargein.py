@@ -39,10 +39,11 @@ sys.path.insert(0, str(ROOT / "examples" / "agents"))  # for the examples' _comm
 from bargein import scenario  # noqa: E402
 from bargein.adapters import BargeinAgentAdapter, BuildContext  # noqa: E402
 from bargein.adapters.base import AgentAdapter  # noqa: E402
+from bargein.markers import markers, update_file  # noqa: E402
 from bargein.text import word_error_rate  # noqa: E402
 
 README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- livekit:begin -->", "<!-- livekit:end -->"
+BEGIN, END = markers("livekit")
 SECTION = "## bargein vs LiveKit Agents"
 
 QUESTION = "Tell me about your product features."
@@ -182,15 +183,10 @@ def render(columns: dict[str, dict[str, str]]) -> str:
 
 
 def write(section: str) -> None:
-    text = README.read_text()
-    if BEGIN in text and END in text:
-        start, end = text.index(BEGIN), text.index(END) + len(END)
-        text = text[:start] + section + text[end:]
-    else:
-        text = text.rstrip("\n") + (
-            f"\n\n{SECTION}\n\nCommand: `.venv/bin/python benchmarks/livekit_vs_bargein.py "
-            f"--write`.\n\n{section}\n")
-    README.write_text(text)
+    body = section.removeprefix(f"{BEGIN}\n").removesuffix(f"\n{END}")
+    heading = (f"{SECTION}\n\nCommand: `.venv/bin/python benchmarks/livekit_vs_bargein.py "
+               "--write`.")
+    update_file(README, "livekit", body, heading=heading)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bargein.markers import update_file
+
 HERE = Path(__file__).resolve().parent
 SENTENCES = [s for s in (HERE / "data" / "sentences.txt").read_text().splitlines() if s.strip()]
 RATE = 16000
@@ -182,14 +184,10 @@ def render(rows: list[Row]) -> str:
     return "\n".join(head + [r.markdown() for r in rows])
 
 
-BEGIN, END = "<!-- providers:begin -->", "<!-- providers:end -->"
 
 
 def write_readme(table: str) -> None:
-    readme = HERE / "README.md"
-    text = readme.read_text()
-    start, stop = text.index(BEGIN) + len(BEGIN), text.index(END)
-    readme.write_text(text[:start] + "\n" + table + "\n" + text[stop:])
+    update_file(HERE / "README.md", "providers", table)
 
 
 def main() -> None:

@@ -30,11 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bargein.markers import update_file
+
 HERE = Path(__file__).resolve().parent
 TARGET = 10.0  # x real time
 RATE = 16000
 
-BEGIN, END = "<!-- scenario-speed:begin -->", "<!-- scenario-speed:end -->"
 
 
 def progress(msg: str) -> None:
@@ -183,10 +184,7 @@ def render(rows: list[Row], notes: list[str], repeat: int) -> str:
 
 
 def write_readme(table: str) -> None:
-    readme = HERE / "README.md"
-    text = readme.read_text()
-    start, stop = text.index(BEGIN) + len(BEGIN), text.index(END)
-    readme.write_text(text[:start] + "\n" + table + "\n" + text[stop:])
+    update_file(HERE / "README.md", "scenario-speed", table)
 
 
 def main() -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bargein.markers import markers, update_file
 from bargein.scenario.bench.cases import KINDS, BenchCase, generate_cases
 from bargein.scenario.bench.report import (
     best_setting,
@@ -69,7 +69,7 @@ __all__ = [
     "write_outputs",
 ]
 
-BEGIN, END = "<!-- interruptions:begin -->", "<!-- interruptions:end -->"
+BEGIN, END = markers("interruptions")
 HEADING = "## Interruption benchmark"
 
 
@@ -129,14 +129,9 @@ def readme_section(data: dict[str, Any], command: str) -> str:
 def update_readme(path: Path, section: str) -> None:
     """Replace the text between the interruption markers of ``path`` (appending a new
     "Interruption benchmark" section with the markers if it has none)."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{section}\n{END}"
-    if BEGIN in text and END in text:
-        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text,
-                      count=1, flags=re.DOTALL)
-    else:
-        text = text.rstrip("\n") + f"\n\n{HEADING}\n\n{block}\n"
-    path.write_text(text)
+    if not path.exists():
+        path.write_text("# Benchmarks\n")
+    update_file(path, "interruptions", section, heading=HEADING)
 
 
 def dumps(data: dict[str, Any]) -> str:
