@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from bargein.agent.io import AudioInput, AudioOutput
 from bargein.errors import UnsupportedCapabilityError
+from bargein.io import AudioInput, AudioOutput
 from bargein.providers.oracle_stt import GroundTruth
 
 

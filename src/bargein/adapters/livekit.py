@@ -41,11 +41,11 @@ from typing import Any
 from bargein._extras import require
 from bargein.adapters.base import AdapterLink, AgentAdapter, Capabilities
 from bargein.adapters.inprocess import BuildContext
-from bargein.agent.io import AudioInput as BargeinAudioInput
-from bargein.agent.io import AudioOutput as BargeinAudioOutput
 from bargein.audio.frame import AudioFrame
 from bargein.audio.resample import resample
 from bargein.errors import UnsupportedCapabilityError
+from bargein.io import AudioInput as BargeinAudioInput
+from bargein.io import AudioOutput as BargeinAudioOutput
 
 require("livekit.agents", extra="livekit", feature="the LiveKit Agents adapter")
 
@@ -199,7 +199,7 @@ def loop_clock() -> Iterator[None]:
 
 
 class RoomAudioInput(lk_io.AudioInput):
-    """LiveKit audio input reading a bargein :class:`~bargein.agent.io.AudioInput`."""
+    """LiveKit audio input reading a bargein :class:`~bargein.io.AudioInput`."""
 
     def __init__(self, source: BargeinAudioInput) -> None:
         super().__init__(label="bargein-room")
@@ -214,7 +214,7 @@ WordsCallback = Callable[[tuple[str, ...], float], None]
 
 
 class RoomAudioOutput(lk_io.AudioOutput):
-    """LiveKit audio output playing into a bargein :class:`~bargein.agent.io.AudioOutput`.
+    """LiveKit audio output playing into a bargein :class:`~bargein.io.AudioOutput`.
 
     One LiveKit segment (frames up to ``flush()``) is one bargein segment. The segment's
     ``playback_finished`` carries the position the bargein output really played (cut short

@@ -9,13 +9,6 @@ from bargein.agent.agent import (
     function_tool,
 )
 from bargein.agent.chat import ChatContext, heard_text, heard_words
-from bargein.agent.io import (
-    AudioInput,
-    AudioOutput,
-    PacedAudioOutput,
-    PlaybackFinished,
-    QueueAudioInput,
-)
 from bargein.agent.options import (
     DEFAULT_BACKCHANNELS,
     EndpointingOptions,
@@ -24,6 +17,13 @@ from bargein.agent.options import (
 )
 from bargein.agent.session import AgentSession
 from bargein.agent.speech import SpeechHandle
+from bargein.io import (
+    AudioInput,
+    AudioOutput,
+    PacedAudioOutput,
+    PlaybackFinished,
+    QueueAudioInput,
+)
 
 __all__ = [
     "DEFAULT_BACKCHANNELS",

@@ -13,11 +13,11 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import TypeVar
 
 from bargein.agent.chat import heard_text
-from bargein.agent.io import AudioOutput
 from bargein.audio.frame import AudioFrame
 from bargein.audio.framing import FrameAssembler
 from bargein.audio.resample import StreamResampler
 from bargein.errors import ProviderTimeoutError
+from bargein.io import AudioOutput
 from bargein.providers.tts import TTS
 from bargein.providers.types import WordTiming
 from bargein.text import sentence_end

@@ -32,13 +32,13 @@ from bargein.agent.events import (
     UserStateChanged,
     UserTurnExceeded,
 )
-from bargein.agent.io import AudioInput, AudioOutput
 from bargein.agent.options import EndpointingOptions, InterruptionOptions, UserTurnLimit
 from bargein.agent.player import SpeechPlayer, with_timeout
 from bargein.agent.speech import SpeechHandle
 from bargein.agent.stt_gate import STTGate
 from bargein.audio.frame import check_session_rate
 from bargein.audio.resample import StreamResampler
+from bargein.io import AudioInput, AudioOutput
 from bargein.providers.llm import LLM, ChatMessage, LLMChunk, ToolCall
 from bargein.providers.stt import STT, SpeechEvent, SpeechEventType
 from bargein.providers.tts import TTS

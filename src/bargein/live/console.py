@@ -241,15 +241,15 @@ class AudioConsole:
     """Audio mode: the default microphone and speaker through ``sounddevice``.
 
     Microphone blocks arrive on PortAudio's thread and are handed to the loop; the agent's
-    output is paced on the loop clock (:class:`~bargein.agent.io.PacedAudioOutput`) and each
+    output is paced on the loop clock (:class:`~bargein.io.PacedAudioOutput`) and each
     frame goes to the speaker's buffer the moment it counts as played. The speaker's own
     latency (tens of ms) is not part of the playout the session sees.
     """
 
     def __init__(self, spec: AgentSpec, *, stt: str = "local", out: TextIO | None = None,
                  device: Any = None) -> None:
-        from bargein.agent.io import PacedAudioOutput, QueueAudioInput
         from bargein.audio.recorder import StereoRecorder
+        from bargein.io import PacedAudioOutput, QueueAudioInput
 
         self.sd = _sounddevice()
         _check_devices(self.sd, device)

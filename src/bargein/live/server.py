@@ -39,11 +39,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
-from bargein.agent.io import QueueAudioInput
 from bargein.audio.frame import AudioFrame
 from bargein.audio.recorder import StereoRecorder
 from bargein.audio.resample import StreamResampler
 from bargein.errors import BargeinError
+from bargein.io import QueueAudioInput, RemotePlayoutOutput
 from bargein.live.agent_file import (
     AgentSpec,
     LiveProviders,
@@ -64,7 +64,6 @@ from bargein.live.protocol import (
     check_audio,
     parse_control,
 )
-from bargein.live.remote_output import RemotePlayoutOutput
 
 _log = logging.getLogger("bargein.live")
 

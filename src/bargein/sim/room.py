@@ -6,7 +6,7 @@ A :class:`Room` connects two parties the way a phone call or a shared table does
   (:attr:`Room.agent_input`), one frame every ``frame_duration`` seconds of loop time, each
   delivered at the end of the span it covers, like a real microphone;
 - what the **agent's output** plays (:attr:`Room.agent_output`, a
-  :class:`~bargein.agent.io.PacedAudioOutput`) reaches the user's ears
+  :class:`~bargein.io.PacedAudioOutput`) reaches the user's ears
   (:meth:`RoomUser.on_hear`) and, with ``echo_gain``, the agent's own input as echo;
 - a :class:`~bargein.audio.StereoRecorder` (left: user, right: agent) records both,
   sample-accurately, overlaps preserved.
@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bargein.agent.io import PacedAudioOutput, QueueAudioInput
 from bargein.audio.frame import AudioFrame, check_session_rate
 from bargein.audio.framing import samples_per_frame
 from bargein.audio.mixer import clip_to_int16
 from bargein.audio.recorder import StereoRecorder
 from bargein.audio.resample import resample
+from bargein.io import PacedAudioOutput, QueueAudioInput
 from bargein.providers.oracle_stt import GroundTruth
 from bargein.providers.tts import SynthesizedSpeech
 from bargein.providers.types import WordTiming

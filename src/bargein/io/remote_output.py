@@ -12,17 +12,17 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from bargein.agent.io import AudioOutput, PlaybackFinished
 from bargein.audio.frame import AudioFrame
 from bargein.audio.resample import StreamResampler
 from bargein.errors import SampleRateError
+from bargein.io.ports import AudioOutput, PlaybackFinished
 
 #: ``send(message)``: bytes (audio) or a dict (a JSON control message), in order.
 Send = Callable[[bytes | dict[str, Any]], None]
 
 
 class RemotePlayoutOutput(AudioOutput):
-    """An :class:`~bargein.agent.io.AudioOutput` whose playout is reported by the client.
+    """An :class:`~bargein.io.AudioOutput` whose playout is reported by the client.
 
     Args:
         sample_rate: the session's rate (frames given to :meth:`capture_frame`).

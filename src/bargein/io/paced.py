@@ -1,136 +1,13 @@
-"""Audio I/O of an agent session: where user audio comes from and where agent audio plays.
-
-The session never touches a device or a network directly. It reads :class:`AudioInput` and
-writes :class:`AudioOutput`; a microphone, a WebSocket, a phone line or the simulator's room
-implement them. The output reports **playout** (how much of what it was given was actually
-played), which is what makes barge-in truncation exact.
-"""
+"""An audio output that plays frames at real-time pace on the event loop's clock."""
 
 from __future__ import annotations
 
 import asyncio
 import collections
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
-from bargein.audio.frame import AudioFrame, check_sample_rate
+from bargein.audio.frame import AudioFrame
 from bargein.errors import SampleRateError
-
-
-@runtime_checkable
-class AudioInput(Protocol):
-    """User audio as it arrives, in real-time order (one frame per frame duration)."""
-
-    @property
-    def sample_rate(self) -> int:
-        """Rate of the frames it yields."""
-        ...
-
-    def __aiter__(self) -> AsyncIterator[AudioFrame]:
-        """Frames until the input closes."""
-        ...
-
-
-class QueueAudioInput:
-    """An :class:`AudioInput` fed by ``push()``; ``close()`` ends it."""
-
-    def __init__(self, sample_rate: int) -> None:
-        self._rate = check_sample_rate(sample_rate)
-        self._queue: asyncio.Queue[AudioFrame | None] = asyncio.Queue()
-
-    @property
-    def sample_rate(self) -> int:
-        return self._rate
-
-    def push(self, frame: AudioFrame) -> None:
-        """Deliver one frame to the session."""
-        if frame.sample_rate != self._rate:
-            raise SampleRateError(
-                f"this input carries {self._rate} Hz audio, got a {frame.sample_rate} Hz frame"
-            )
-        self._queue.put_nowait(frame)
-
-    def close(self) -> None:
-        """End of input: the session stops listening after the queued frames."""
-        self._queue.put_nowait(None)
-
-    async def __aiter__(self) -> AsyncIterator[AudioFrame]:
-        while (frame := await self._queue.get()) is not None:
-            yield frame
-
-
-PlayCallback = Callable[[AudioFrame, float], None]
-
-
-@dataclass(frozen=True, slots=True)
-class PlaybackFinished:
-    """How one output segment ended: seconds of it that were played, and whether it was cut."""
-
-    position: float
-    interrupted: bool
-
-
-class AudioOutput(ABC):
-    """Where agent speech plays. Audio is given in segments (one per speech).
-
-    Frames queued with :meth:`capture_frame` play in order; :meth:`flush` marks the end of the
-    segment; :meth:`wait_for_playout` returns once the segment played out or was cleared.
-    An output that knows when each frame becomes audible calls :meth:`_notify_played`, so
-    listeners (the session's word-by-word transcript) follow playout exactly.
-    """
-
-    def __init__(self, sample_rate: int) -> None:
-        self.sample_rate = check_sample_rate(sample_rate)
-        self._listeners: list[PlayCallback] = []
-
-    @property
-    def reports_frames(self) -> bool:
-        """True if listeners are told when each frame starts playing."""
-        return False
-
-    def add_listener(self, callback: PlayCallback) -> None:
-        """Call ``callback(frame, loop_time)`` whenever a frame starts playing."""
-        self._listeners.append(callback)
-
-    def remove_listener(self, callback: PlayCallback) -> None:
-        """Stop calling ``callback``."""
-        if callback in self._listeners:
-            self._listeners.remove(callback)
-
-    def _notify_played(self, frame: AudioFrame, at: float) -> None:
-        for callback in list(self._listeners):
-            callback(frame, at)
-
-    @abstractmethod
-    async def capture_frame(self, frame: AudioFrame) -> None:
-        """Queue ``frame`` for playout; may wait while the output's buffer is full."""
-
-    @abstractmethod
-    def flush(self) -> None:
-        """No more audio for the current segment."""
-
-    @abstractmethod
-    def clear_buffer(self) -> None:
-        """Stop now: drop what has not played; the segment finishes as interrupted."""
-
-    @abstractmethod
-    def pause(self) -> None:
-        """Hold playout at the current sample (for a possible false interruption)."""
-
-    @abstractmethod
-    def resume(self) -> None:
-        """Continue playout after :meth:`pause`."""
-
-    @property
-    @abstractmethod
-    def played(self) -> float:
-        """Seconds of the current segment played so far (0 when no segment is open)."""
-
-    @abstractmethod
-    async def wait_for_playout(self) -> PlaybackFinished:
-        """Wait until the current segment has played out or was cleared."""
+from bargein.io.ports import AudioOutput, PlaybackFinished, PlayCallback
 
 
 class PacedAudioOutput(AudioOutput):
