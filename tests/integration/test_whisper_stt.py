@@ -136,7 +136,7 @@ async def test_stream_gives_one_final_per_flush_on_the_stream_timeline() -> None
         for i in range(0, audio.num_samples, n):
             stream.push_frame(AudioFrame(audio.data[2 * i : 2 * (i + n)], 24000))
 
-    stream.flush()  # nothing pushed yet: no event
+    stream.flush()  # nothing pushed yet: an empty final acknowledges it
     push(gap)
     push(first.audio)
     stream.flush()
@@ -144,19 +144,20 @@ async def test_stream_gives_one_final_per_flush_on_the_stream_timeline() -> None
     push(gap)
     push(second.audio)
     stream.flush()
-    stream.flush()  # nothing new since the last flush: no event
+    stream.flush()  # nothing new since the last flush: an empty final again
     await stream.aclose()
     await collector
 
-    assert [e.type for e in events] == [SpeechEventType.FINAL, SpeechEventType.FINAL]
-    one, two = events
+    assert [e.type for e in events] == [SpeechEventType.FINAL] * 4  # one per flush, in order
+    assert events[0].text == events[3].text == ""
+    one, two = events[1:3]
     assert word_error_rate(SENTENCES[0], one.text) <= 0.15
     assert word_error_rate(SENTENCES[2], two.text) <= 0.15
     assert one.start == 0.0
     assert one.end == pytest.approx(gap.duration + first.duration, abs=1e-3)
     assert two.start == pytest.approx(second_start, abs=1e-3)
     assert two.end == pytest.approx(second_start + gap.duration + second.duration, abs=1e-3)
-    for event in events:
+    for event in (one, two):
         assert all(event.start <= w.start <= w.end <= event.end for w in event.words)
     # The second utterance's words are on the stream timeline, after its leading silence.
     assert two.words[0].start >= second_start

@@ -146,18 +146,20 @@ def test_words_beyond_the_pushed_audio_are_not_reported() -> None:
     assert [e.text for _, e in _finals(got)] == ["hello world"]
 
 
-def test_flush_without_heard_words_emits_nothing() -> None:
+def test_flush_without_heard_words_is_acknowledged_by_an_empty_final() -> None:
     stt = OracleSTT(GroundTruth([WordTiming("late", 2.0, 2.5)]))
+    assert stt.capabilities.acknowledges_flush
     got = run_simulation(_run_stream(stt, [(0.6, "flush"), (1.0, "flush")]))
-    assert got == []
+    assert [(e.type, e.text) for _, e in got] == [(SpeechEventType.FINAL, "")] * 2
 
 
 def test_word_ending_after_a_flush_belongs_to_the_next_utterance() -> None:
     truth = GroundTruth([WordTiming("over", 0.8, 1.1)])
     stt = OracleSTT(truth, interim_delay=Fixed(0.0), final_delay=Fixed(0.0))
     got = run_simulation(_run_stream(stt, [(1.0, "flush"), (1.4, "flush")]))
-    ((_, final),) = _finals(got)
-    assert final.text == "over" and final.start == pytest.approx(1.0)
+    first, second = (e for _, e in _finals(got))
+    assert first.text == ""  # "over" had not ended at the first flush
+    assert second.text == "over" and second.start == pytest.approx(1.0)
 
 
 def test_interim_results_can_be_turned_off() -> None:

@@ -471,7 +471,7 @@ class _WrappedSTTStream(lk_stt.RecognizeStream):
                 kind = (lk_stt.SpeechEventType.FINAL_TRANSCRIPT
                         if ev.type is SpeechEventType.FINAL
                         else lk_stt.SpeechEventType.INTERIM_TRANSCRIPT)
-                if not ev.text.strip() and kind is lk_stt.SpeechEventType.INTERIM_TRANSCRIPT:
+                if not ev.text.strip():  # nothing recognized (an acknowledged flush)
                     continue
                 self._event_ch.send_nowait(lk_stt.SpeechEvent(type=kind, alternatives=[
                     _speech_data(ev.text, ev.words, ev.start, ev.end, self._plugin.language)]))

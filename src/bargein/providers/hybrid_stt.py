@@ -29,6 +29,7 @@ class HybridSTT:
             streaming=True,
             interim_results=True,
             word_timestamps=self.final.capabilities.word_timestamps,
+            acknowledges_flush=self.final.capabilities.acknowledges_flush,
         )
 
     async def recognize(self, audio: AudioFrame) -> SpeechEvent:

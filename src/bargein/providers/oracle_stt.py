@@ -135,7 +135,8 @@ class OracleSTT:
     def capabilities(self) -> STTCapabilities:
         """Streaming, interim results (unless disabled) and word times."""
         return STTCapabilities(
-            streaming=True, interim_results=self.interim_results, word_timestamps=True
+            streaming=True, interim_results=self.interim_results, word_timestamps=True,
+            acknowledges_flush=True,
         )
 
     def stream(self, sample_rate: int) -> OracleSTTStream:
@@ -166,8 +167,8 @@ class OracleSTTStream(STTStream):
 
     An utterance is the words whose end lies after the previous flush (or 0) and at or before
     the stream clock. Each frame that passes the end of one or more words yields an INTERIM
-    with all words of the utterance so far; :meth:`flush` yields a FINAL with all of them (none
-    if no word was heard). Events keep their order whatever the modeled delays. Event
+    with all words of the utterance so far; :meth:`flush` yields a FINAL with all of them (an
+    empty one if no word was heard). Events keep their order whatever the modeled delays. Event
     ``start``/``end`` are the utterance's span on the stream: the previous flush and the
     stream time the transcript covers; ``emitted_at`` is the stream time at delivery.
     """
@@ -188,14 +189,17 @@ class OracleSTTStream(STTStream):
             event = _event(SpeechEventType.INTERIM, heard, self._utterance_start, now)
             self._emit_in_order(event, self._stt.interim_delay)
 
+    def _on_skip(self, samples: int) -> None:
+        if not self._heard:  # nothing said since the utterance began: it begins later
+            self._utterance_start = self.time
+
     def _on_flush(self) -> None:
         now = self.time
         words = self._stt.truth.ended_between(self._utterance_start, now)
         event = _event(SpeechEventType.FINAL, words, self._utterance_start, now)
         self._utterance_start = now
         self._heard = ()
-        if words:
-            self._emit_in_order(event, self._stt.final_delay)
+        self._emit_in_order(event, self._stt.final_delay)  # empty when nothing was said
 
 
 def _event(

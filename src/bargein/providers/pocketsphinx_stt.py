@@ -71,7 +71,8 @@ class PocketsphinxSTT:
     @property
     def capabilities(self) -> STTCapabilities:
         """Streaming with interim results and word times."""
-        return STTCapabilities(streaming=True, interim_results=True, word_timestamps=True)
+        return STTCapabilities(streaming=True, interim_results=True, word_timestamps=True,
+                               acknowledges_flush=True)
 
     def load(self) -> None:
         """Load one decoder now instead of at the first frame (about 0.3 s of CPU)."""
@@ -153,8 +154,8 @@ class PocketsphinxSTTStream(STTStream):
     Pushed frames are queued and decoded in order by one worker task. Every
     ``interim_interval`` seconds of audio the partial hypothesis is read; when its text
     changed an INTERIM event follows with the words so far. :meth:`flush` ends the
-    utterance: a FINAL event with word times and confidences follows if anything was
-    recognised. Events keep their order whatever the modeled delays.
+    utterance: a FINAL event with word times and confidences follows (empty when nothing
+    was recognised). Events keep their order whatever the modeled delays.
 
     Event ``start``/``end`` are the utterance's span on the stream timeline (previous flush
     to the audio decoded so far); word times are on the same timeline; ``emitted_at`` is
@@ -239,8 +240,8 @@ class PocketsphinxSTTStream(STTStream):
                         next_check = item.until + interval
                     continue
                 if isinstance(item, float):  # flush at stream time `item`
+                    timer, text, words = WorkTimer(), "", ()
                     if in_utt:
-                        timer = WorkTimer()
                         t0 = time.perf_counter()  # wall-clock-ok: inference cost only
                         decoder.end_utt()
                         words = _segment_words(
@@ -249,9 +250,9 @@ class PocketsphinxSTTStream(STTStream):
                         text = _text(decoder, words)
                         self._decode_seconds += time.perf_counter() - t0  # wall-clock-ok
                         in_utt = False
-                        if text:
-                            event = SpeechEvent(SpeechEventType.FINAL, text, utt_start, item, words)
-                            self._emit_in_order(event, stt.final_delay, timer)
+                    # one FINAL per flush, empty when nothing was recognized
+                    event = SpeechEvent(SpeechEventType.FINAL, text, utt_start, item, words)
+                    self._emit_in_order(event, stt.final_delay, timer)
                     utt_start = item
                     next_check = item + interval
                     partial = ""

@@ -44,6 +44,9 @@ class STTCapabilities:
     streaming: bool
     interim_results: bool
     word_timestamps: bool
+    #: Every flush yields exactly one FINAL, with empty text when nothing was recognized, so
+    #: a listener never waits for a transcript that will not come.
+    acknowledges_flush: bool = False
 
 
 @runtime_checkable
@@ -112,7 +115,8 @@ class STTStream:
         self._on_skip(samples)
 
     def flush(self) -> None:
-        """The current utterance ended: produce its FINAL transcript (if it had speech)."""
+        """The current utterance ended: produce its FINAL transcript. A stream whose STT
+        declares ``acknowledges_flush`` emits one FINAL per flush, empty if it heard nothing."""
         if self._closed:
             raise RuntimeError("flush() on a closed STT stream")
         self._on_flush()

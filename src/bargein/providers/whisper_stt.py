@@ -111,7 +111,8 @@ class WhisperSTT:
     @property
     def capabilities(self) -> STTCapabilities:
         """Final transcripts only, with word timestamps."""
-        return STTCapabilities(streaming=False, interim_results=False, word_timestamps=True)
+        return STTCapabilities(streaming=False, interim_results=False, word_timestamps=True,
+                               acknowledges_flush=True)
 
     def __repr__(self) -> str:
         return (
@@ -227,8 +228,8 @@ class WhisperSTTStream(STTStream):
     """Buffers the audio since the last flush; a flush transcribes it in the background.
 
     The FINAL's ``start``/``end`` and word times are on the stream timeline (the utterance's
-    start offset plus Whisper's times). Finals come out in flush order. A flush with no
-    audio, or whose audio holds no words, emits nothing.
+    start offset plus Whisper's times). Finals come out in flush order, one per flush: a
+    flush with no audio, or whose audio holds no words, emits an empty FINAL.
     """
 
     def __init__(self, stt: WhisperSTT, sample_rate: int) -> None:
@@ -248,7 +249,8 @@ class WhisperSTTStream(STTStream):
         self._frames.append(frame)
 
     def _on_flush(self) -> None:
-        if not self._frames:
+        if not self._frames:  # nothing to transcribe: acknowledge in order all the same
+            self._previous = self._spawn(self._acknowledge(self.time, self._previous))
             return
         audio = concat(self._frames)
         self._frames = []
@@ -269,8 +271,6 @@ class WhisperSTTStream(STTStream):
         await timer.settle(self._stt.final_delay)
         if previous is not None and not previous.done():
             await asyncio.wait([previous])
-        if not text:
-            return
         self._emit(
             SpeechEvent(
                 type=SpeechEventType.FINAL,
@@ -281,3 +281,8 @@ class WhisperSTTStream(STTStream):
                 emitted_at=self.time,
             )
         )
+
+    async def _acknowledge(self, at: float, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])
+        self._emit(SpeechEvent(SpeechEventType.FINAL, "", at, at, emitted_at=self.time))
