@@ -48,6 +48,10 @@ class SimulationDeadlockError(BargeinError, RuntimeError):
     """Every task waits, no timer is scheduled, so virtual time can never move on."""
 
 
+class ProviderError(BargeinError, RuntimeError):
+    """A provider misbehaved without raising: an empty reply, lost words, a stuck VAD."""
+
+
 class ProviderTimeoutError(BargeinError, TimeoutError):
     """A provider (LLM, TTS, STT) produced nothing for longer than the session allows."""
 

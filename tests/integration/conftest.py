@@ -51,7 +51,11 @@ EVENTS = ("user_input_transcribed", "agent_state_changed", "user_state_changed",
 
 async def start_call(agent: Agent | None = None, *, interruption: InterruptionOptions | None = None,
                      turn_limit: UserTurnLimit | None = None, llm: Any = None, tts: Any = None,
-                     interim_results: bool = True, **session_options: Any) -> Call:
+                     interim_results: bool = True, stt: Any = None,
+                     stt_factory: Any = None, vad: Any = None,
+                     **session_options: Any) -> Call:
+    """A call with the real stack; the STT is the oracle unless ``stt`` (a recognizer) or
+    ``stt_factory(truth)`` gives another."""
     from bargein.providers.espeak_tts import EspeakTTS
     from bargein.providers.rule_based_llm import RuleBasedLLM
     from bargein.providers.silero_vad import SileroVAD
@@ -60,7 +64,9 @@ async def start_call(agent: Agent | None = None, *, interruption: InterruptionOp
     room = Room(16000, truth=truth)
     await room.start()
     session = AgentSession(
-        vad=SileroVAD(), stt=OracleSTT(truth, interim_results=interim_results),
+        vad=vad or SileroVAD(),
+        stt=stt or (stt_factory or (lambda t: OracleSTT(t, interim_results=interim_results)))(
+            truth),
         llm=llm or RuleBasedLLM(), tts=tts or EspeakTTS(voice="en-us"), interruption=interruption,
         turn_limit=turn_limit, **session_options,
     )

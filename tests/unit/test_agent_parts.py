@@ -69,7 +69,8 @@ def test_heard_text_keeps_words_whose_audio_started():
     assert heard_text(text, words, 0.31) == "Hello there"
     assert heard_text(text, words, 0.7) == "Hello there"  # "how" starts exactly at the stop
     assert heard_text(text, words, 0.75) == "Hello there, how"
-    assert heard_text(text, words, 5.0) == "Hello there, how are you"
+    assert heard_text(text, words, 1.0) == "Hello there, how are you"  # "you" still playing
+    assert heard_text(text, words, 5.0) == "Hello there, how are you?"  # all of it was heard
 
 
 def test_paced_output_plays_in_real_time_and_clears_within_one_frame():

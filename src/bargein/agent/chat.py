@@ -24,6 +24,13 @@ class ChatContext:
         self._messages.append(message)
         return message
 
+    def replace(self, old: ChatMessage, new: ChatMessage) -> None:
+        """Put ``new`` where ``old`` is (by identity); nothing happens if ``old`` is gone."""
+        for i, message in enumerate(self._messages):
+            if message is old:
+                self._messages[i] = new
+                return
+
     def copy(self) -> ChatContext:
         """An independent copy."""
         return ChatContext(self._messages)
@@ -51,7 +58,8 @@ def heard_words(words: Sequence[WordTiming], position: float) -> list[WordTiming
 
 
 def heard_text(text: str, words: Sequence[WordTiming], position: float) -> str:
-    """The part of ``text`` the listener heard: up to the end of the last word that started.
+    """The part of ``text`` the listener heard: up to the end of the last word that started
+    (with the punctuation after it when the listener heard all the words there were).
 
     Word ``char_end`` positions index ``text``; without them the heard words are joined.
     """
@@ -60,5 +68,10 @@ def heard_text(text: str, words: Sequence[WordTiming], position: float) -> str:
         return ""
     last = heard[-1]
     if last.char_end is not None:
-        return text[: last.char_end].strip()
+        end = last.char_end
+        if last is words[-1] and position >= last.end - 1e-9:
+            # everything made was heard: keep the punctuation after the last word
+            while end < len(text) and not text[end].isspace() and not text[end].isalnum():
+                end += 1
+        return text[:end].strip()
     return " ".join(w.text for w in heard)

@@ -21,6 +21,11 @@ class STTGate:
         self._pending: collections.deque[AudioFrame] = collections.deque()
         self._pending_seconds = 0.0
 
+    @property
+    def pending_seconds(self) -> float:
+        """Seconds of audio held back as pre-roll (neither sent nor skipped yet)."""
+        return self._pending_seconds
+
     def push(self, frame: AudioFrame, *, speaking: bool) -> None:
         """Route one input frame; ``speaking`` is the VAD's state after this frame."""
         if self.preroll is None:

@@ -1,0 +1,167 @@
+"""End of the user's turn: when the silence after the user's voice means "your turn".
+
+A pure state machine, like :mod:`bargein.agent.interruption`: fed the user's voice
+boundaries and the recognizer's transcripts with explicit times (session seconds), it returns
+actions and says when it needs to look again (:attr:`Endpointing.deadline`).
+
+- When the voice ends, the utterance is complete after ``min_delay`` seconds of silence,
+  counted from the voice's offset on the audio. Then the recognizer is asked for its final
+  transcript (``FLUSH``).
+- The turn ends (``END_OF_TURN``) once every flushed utterance has its final transcript, or
+  ``max_wait`` after the last flush, whichever comes first. Recognizers that acknowledge
+  every flush (``STTCapabilities.acknowledges_flush``: an empty final when nothing was
+  recognized) never make the turn wait for a transcript that will not come.
+- A new voice holds the end of the turn while it lasts. A **blip** (a voice shorter than
+  :data:`NOISE_BLIP` with no words recognized in it: a click, a knock, a breath) does not
+  move the end of the turn: when it ends, the turn ends when it would have without it. Its
+  audio is still flushed (so the recognizer's buffer starts clean), but its final is not
+  waited for. Without acknowledgements, a final answers every flush before it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bargein.agent.options import EndpointingOptions
+
+__all__ = ["NOISE_BLIP", "EndpointAction", "EndpointDecision", "Endpointing"]
+
+#: A voice shorter than this (seconds, onset to offset) with no words in it is a noise blip.
+NOISE_BLIP = 0.2
+
+_EPS = 1e-9
+
+
+class EndpointAction(StrEnum):
+    """What the session must do."""
+
+    #: The utterance ended: ask the recognizer for its final transcript.
+    FLUSH = "flush"
+    #: The user's turn is over: take it (if it holds words).
+    END_OF_TURN = "end_of_turn"
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointDecision:
+    """One action and when it was decided."""
+
+    action: EndpointAction
+    time: float
+
+
+@dataclass
+class _Utterance:
+    """The last utterance of the turn: when it ended and what became of its flush."""
+
+    offset: float
+    flush_due: float
+    flushed_at: float | None = None
+
+
+class Endpointing:
+    """The rules of :mod:`bargein.agent.endpointing`, fed one event at a time."""
+
+    def __init__(self, options: EndpointingOptions, *, acknowledged_flush: bool = False) -> None:
+        self.options = options
+        self.acknowledged_flush = acknowledged_flush
+        self._voice_open = False
+        self._voice_onset = 0.0
+        self._words_in_voice = False
+        self._utterance: _Utterance | None = None
+        self._held: _Utterance | None = None  # the utterance a new voice may turn out to continue
+        # flushes whose final is still to come, oldest first: True if the turn waits for it
+        self._pending: deque[bool] = deque()
+
+    @property
+    def deadline(self) -> float | None:
+        """When :meth:`tick` must be called next (None: no timer needed)."""
+        u = self._utterance
+        if self._voice_open or u is None:
+            return None
+        if u.flushed_at is None:
+            return u.flush_due
+        if self._waiting:
+            return u.flushed_at + self.options.max_wait
+        return None
+
+    @property
+    def voice_open(self) -> bool:
+        """True while the user's voice is on."""
+        return self._voice_open
+
+    @property
+    def flush_pending(self) -> bool:
+        """True between the end of an utterance's voice and its flush (the recognizer should
+        still hear that silence)."""
+        u = self._utterance
+        return not self._voice_open and u is not None and u.flushed_at is None
+
+    def forget_pending_finals(self) -> None:
+        """The recognizer was replaced: finals of earlier flushes will never come."""
+        self._pending.clear()
+
+    # -- events ----------------------------------------------------------------------------
+
+    def voice_started(self, now: float, onset: float) -> list[EndpointDecision]:
+        """The user's voice began at ``onset``: the turn cannot end while it lasts."""
+        self._voice_open, self._voice_onset, self._words_in_voice = True, onset, False
+        if self._utterance is not None:
+            self._held, self._utterance = self._utterance, None
+        return []
+
+    def voice_ended(self, now: float, offset: float) -> list[EndpointDecision]:
+        """The user's voice ended at ``offset``."""
+        self._voice_open = False
+        blip = offset - self._voice_onset < NOISE_BLIP and not self._words_in_voice
+        held, self._held = self._held, None
+        if blip and held is not None:
+            self._utterance = held
+            if held.flushed_at is None:  # its coming flush takes the blip's audio along
+                return self.tick(now)
+            return [self._flush(now, waited=False), *self.tick(now)]
+        self._utterance = _Utterance(offset, offset + self.options.min_delay)
+        return self.tick(now)
+
+    def transcript(self, now: float, *, final: bool, has_words: bool) -> list[EndpointDecision]:
+        """A transcript arrived (``has_words``: it holds recognized words). Only an interim
+        can be about the voice in progress: a final answers an earlier flush."""
+        if has_words and not final and self._voice_open:
+            self._words_in_voice = True
+        if final and self.acknowledged_flush:
+            if self._pending:
+                self._pending.popleft()  # finals come in flush order, one per flush
+        elif final:
+            self._pending.clear()  # the newest final answers every flush before it
+        return self.tick(now)
+
+    def tick(self, now: float) -> list[EndpointDecision]:
+        """Time has moved on to ``now``."""
+        u = self._utterance
+        if self._voice_open or u is None:
+            return []
+        decisions = []
+        if u.flushed_at is None:
+            if now < u.flush_due - _EPS:
+                return []
+            decisions.append(self._flush(now, waited=True))
+            u.flushed_at = now
+        if self._waiting and now < u.flushed_at + self.options.max_wait - _EPS:
+            return decisions
+        self._utterance = None
+        if not self.acknowledged_flush:
+            self._pending.clear()
+        decisions.append(EndpointDecision(EndpointAction.END_OF_TURN, now))
+        return decisions
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    @property
+    def _waiting(self) -> bool:
+        """True while a final the turn waits for has not arrived."""
+        return any(self._pending)
+
+    def _flush(self, now: float, *, waited: bool) -> EndpointDecision:
+        self._pending.append(waited)
+        return EndpointDecision(EndpointAction.FLUSH, now)

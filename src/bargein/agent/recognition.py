@@ -1,0 +1,277 @@
+"""Listening: the input loop, the VAD, the recognizer and the end of the user's turn.
+
+:class:`Recognition` reads the session's audio input, runs the VAD on every frame, sends the
+recognizer the audio around speech (:class:`~bargein.agent.stt_gate.STTGate`), decides the end
+of the user's turn (:class:`~bargein.agent.endpointing.Endpointing`), and reports all of it to
+:class:`RecognitionHooks` with times in session seconds (the audio timeline). It keeps going
+when a provider fails: each failure is one ``on_error``; a recognizer is reopened on the same
+timeline, and a VAD that keeps failing is retried with a growing back-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
+
+from bargein.agent.endpointing import EndpointAction, EndpointDecision, Endpointing
+from bargein.agent.options import EndpointingOptions
+from bargein.agent.stt_gate import STTGate
+from bargein.audio.frame import AudioFrame
+from bargein.audio.resample import StreamResampler
+from bargein.io import AudioInput
+from bargein.providers.stt import STT, SpeechEvent, SpeechEventType, STTStream
+from bargein.providers.vad import VAD, VADEventType, VADStream
+
+__all__ = ["VOICE_PROBABILITY", "Recognition", "RecognitionHooks"]
+
+#: The VAD probability that counts as "the user is voicing right now".
+VOICE_PROBABILITY = 0.5
+#: A VAD that fails is retried after this back-off (seconds of audio), doubled each time.
+VAD_RETRY = 1.0
+VAD_RETRY_MAX = 30.0
+#: A VAD that says "speech" over this many seconds of near-silent input is stuck.
+STUCK_VAD_QUIET = 3.0
+
+
+class RecognitionHooks(Protocol):
+    """What :class:`Recognition` tells the session (times in session seconds)."""
+
+    def on_voice_started(self, onset: float) -> None:
+        """The user's voice began at ``onset`` (the VAD decided now)."""
+
+    def on_voicing(self, active: bool) -> None:
+        """One input frame inside the user's voice: ``active`` if voiced right now."""
+
+    def on_voice_ended(self, offset: float) -> None:
+        """The user's voice ended at ``offset`` (the VAD decided now)."""
+
+    def on_transcript(self, event: SpeechEvent) -> None:
+        """An interim or final transcript, its times moved to session seconds."""
+
+    def on_end_of_turn(self) -> None:
+        """The silence after the user's voice means the turn is over."""
+
+    def on_error(self, source: str, error: BaseException) -> None:
+        """A provider failed (listening goes on)."""
+
+
+class Recognition:
+    """Listens on an audio input (see the module docstring)."""
+
+    def __init__(self, hooks: RecognitionHooks, *, vad: VAD, stt: STT,
+                 endpointing: EndpointingOptions, sample_rate: int,
+                 stt_preroll: float | None, clock: Callable[[], float]) -> None:
+        self._hooks = hooks
+        self._vad, self._stt = vad, stt
+        self._rate = sample_rate
+        self._clock = clock  # session seconds, from the loop
+        self._endpointing = Endpointing(
+            endpointing, acknowledged_flush=stt.capabilities.acknowledges_flush)
+        self._vad_stream: VADStream = vad.stream(sample_rate)
+        self._stt_stream: STTStream = stt.stream(sample_rate)
+        self._gate = STTGate(self._stt_stream, stt_preroll)
+        self._stream_time = 0.0  # seconds of input seen (the streams' clock)
+        self._lag = 0.0  # session time minus stream time, at the latest frame
+        self._timer: asyncio.TimerHandle | None = None
+        self._vad_failures = 0
+        self._vad_resume_at = 0.0
+        self._vad_down_since: float | None = None  # stream time the VAD went down
+        self._words_while_down = False
+        self._quiet = 0.0  # seconds of near-silent input while the VAD says "speech"
+        self._floor = 1.0  # running noise floor (RMS) of the input
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def user_speaking(self) -> bool:
+        """True between the VAD's start and end of the user's voice."""
+        return self._endpointing.voice_open
+
+    @property
+    def end_of_turn_pending(self) -> bool:
+        """True while the user speaks or the end of their turn is still being decided."""
+        return self._endpointing.voice_open or self._endpointing.deadline is not None
+
+    def session_time(self, stream_time: float) -> float:
+        """A time on the input stream, in session seconds."""
+        return stream_time + self._lag
+
+    # -- life ------------------------------------------------------------------------------------
+
+    def start(self, audio_input: AudioInput) -> None:
+        """Start listening on ``audio_input``."""
+        self._tasks = [
+            asyncio.create_task(self._input_loop(audio_input), name="bargein-input"),
+            asyncio.create_task(self._transcript_loop(), name="bargein-stt"),
+        ]
+
+    async def aclose(self) -> None:
+        """Stop listening."""
+        if self._timer is not None:
+            self._timer.cancel()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._stt_stream.aclose()
+
+    # -- input -----------------------------------------------------------------------------------
+
+    async def _input_loop(self, audio_input: AudioInput) -> None:
+        resampler: StreamResampler | None = None
+        if audio_input.sample_rate != self._rate:
+            resampler = StreamResampler(audio_input.sample_rate, self._rate)
+        async for frame in audio_input:
+            if resampler is not None:
+                frame = resampler.push(frame)  # type: ignore[assignment]
+                if frame is None:
+                    continue
+            self._stream_time += frame.duration
+            self._lag = self._clock() - self._stream_time
+            self._push(frame)
+        for event in self._vad_stream.flush():
+            self._on_vad(event.type, event.time)
+        self._stt_stream.flush()
+
+    def _push(self, frame: AudioFrame) -> None:
+        if self._stream_time < self._vad_resume_at:
+            self._gate.push(frame, speaking=True)  # no VAD for now: the recognizer hears all
+            return
+        try:
+            events = self._vad_stream.push_frame(frame)
+            speaking = self._vad_stream.speaking
+            probability = self._vad_stream.probability
+        except Exception as exc:
+            self._vad_failed(exc)
+            self._gate.push(frame, speaking=True)
+            return
+        self._vad_failures = 0
+        if self._vad_down_since is not None:
+            self._vad_recovered()
+        hearing = speaking or self._endpointing.flush_pending
+        try:
+            self._gate.push(frame, speaking=hearing)
+        except Exception as exc:
+            self._hooks.on_error("stt", exc)
+        for event in events:
+            self._on_vad(event.type, event.time)
+        if self._endpointing.voice_open:
+            self._hooks.on_voicing(probability >= VOICE_PROBABILITY)
+            self._watch_for_stuck_vad(frame)
+
+    def _on_vad(self, kind: VADEventType, stream_time: float) -> None:
+        t, now = self.session_time(stream_time), self._clock()
+        if kind is VADEventType.START_OF_SPEECH:
+            self._apply(self._endpointing.voice_started(now, t))
+            self._quiet = 0.0
+            self._hooks.on_voice_started(t)
+        else:
+            decisions = self._endpointing.voice_ended(now, t)
+            self._hooks.on_voice_ended(t)  # the session knows the voice ended before the turn
+            self._apply(decisions)
+            self._schedule()
+
+    def _vad_failed(self, exc: BaseException) -> None:
+        """One error per failure streak; retry on a fresh stream after a growing back-off."""
+        if self._vad_failures == 0:
+            self._hooks.on_error("vad", exc)
+            if self._vad_down_since is None:
+                self._vad_down_since = self._stream_time
+        self._vad_failures += 1
+        backoff = min(VAD_RETRY * 2 ** (self._vad_failures - 1), VAD_RETRY_MAX)
+        self._vad_resume_at = self._stream_time + backoff
+        self._restart_vad()
+
+    def _vad_recovered(self) -> None:
+        """The VAD works again. Words the recognizer heard while it was down make a voice
+        from the outage's start to now, so that turn ends like any other."""
+        down_since, self._vad_down_since = self._vad_down_since, None
+        if self._words_while_down and down_since is not None \
+                and not self._endpointing.voice_open:
+            self._on_vad(VADEventType.START_OF_SPEECH, down_since)
+            self._on_vad(VADEventType.END_OF_SPEECH, self._stream_time)
+        self._words_while_down = False
+
+    def _restart_vad(self) -> None:
+        with contextlib.suppress(Exception):
+            self._vad_stream = self._vad.stream(self._rate)
+        if self._endpointing.voice_open:  # the voice it was in ends where we are
+            self._on_vad(VADEventType.END_OF_SPEECH, self._stream_time)
+
+    def _watch_for_stuck_vad(self, frame: AudioFrame) -> None:
+        level = frame.rms() if frame.num_samples else 0.0
+        self._floor = min(self._floor * 1.002, max(level, 1e-6))
+        self._quiet = self._quiet + frame.duration if level < 2 * self._floor + 1e-4 else 0.0
+        if self._quiet >= STUCK_VAD_QUIET:
+            self._quiet = 0.0
+            self._hooks.on_error("vad", RuntimeError(
+                f"the VAD has reported speech over {STUCK_VAD_QUIET:g} s of silence; "
+                "its stream was reset"))
+            self._restart_vad()
+
+    # -- transcripts -------------------------------------------------------------------------------
+
+    async def _transcript_loop(self) -> None:
+        while True:
+            try:
+                async for event in self._stt_stream:
+                    self._on_transcript(event)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the recognizer failed: report, reopen, keep listening
+                self._hooks.on_error("stt", exc)
+                self._reopen_stt()
+
+    def _reopen_stt(self) -> None:
+        """A new recognizer stream that continues the input's timeline."""
+        stream = self._stt.stream(self._rate)
+        sent = self._stream_time - self._gate.pending_seconds  # what the old stream was given
+        if sent > 0:
+            stream.skip(sent)
+        self._stt_stream = stream
+        self._gate.stream = stream
+        self._endpointing.forget_pending_finals()
+
+    def _on_transcript(self, event: SpeechEvent) -> None:
+        event = replace(
+            event, start=self.session_time(event.start), end=self.session_time(event.end),
+            words=tuple(w.shifted(self._lag) for w in event.words))
+        is_final = event.type is SpeechEventType.FINAL
+        if self._vad_down_since is not None and event.text.strip():
+            self._words_while_down = True
+        self._hooks.on_transcript(event)
+        self._apply(self._endpointing.transcript(
+            self._clock(), final=is_final, has_words=bool(event.text.strip())))
+        self._schedule()
+
+    # -- end of turn ---------------------------------------------------------------------------
+
+    def _apply(self, decisions: list[EndpointDecision]) -> None:
+        for decision in decisions:
+            if decision.action is EndpointAction.FLUSH:
+                try:
+                    self._stt_stream.flush()
+                except Exception as exc:
+                    self._hooks.on_error("stt", exc)
+            else:
+                self._hooks.on_end_of_turn()
+
+    def _schedule(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        due = self._endpointing.deadline
+        if due is None:
+            return
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(max(0.0, due - self._clock()), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._apply(self._endpointing.tick(self._clock()))
+        self._schedule()

@@ -1,0 +1,218 @@
+"""User turns: what the user said since the last turn was taken, and what counts.
+
+Pure bookkeeping, no clock and no I/O (times are session seconds given by the caller):
+
+- the open :class:`UserTurn` (finals so far plus the latest interim);
+- the spans during which uninterruptible (protected) speech played: words said then are
+  dropped, or kept for the next turn (``discard_audio_if_uninterruptible``);
+- words already answered (by a turn-limit cut-in) that must not open a new turn;
+- the turns already taken, so a late final transcript updates the turn it belongs to instead
+  of starting a new one;
+- the :class:`~bargein.agent.options.UserTurnLimit` check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bargein.agent.options import UserTurnLimit
+from bargein.providers.llm import ChatMessage
+from bargein.providers.stt import SpeechEvent
+from bargein.text import count_sentences, words
+
+__all__ = ["KeptWords", "LimitReached", "TakenTurn", "UserTurn", "UserTurns"]
+
+_EPS = 1e-9
+
+
+@dataclass
+class UserTurn:
+    """What the user said since the last turn was taken."""
+
+    start: float
+    finals: list[str] = field(default_factory=list)
+    interim: str = ""
+    exceeded: bool = False
+
+    def transcript(self) -> str:
+        """Finals so far, then the latest interim."""
+        return " ".join(t for t in [*self.finals, self.interim] if t).strip()
+
+    def add(self, text: str, *, final: bool) -> None:
+        """A transcript of the utterance in progress: a final adds to the turn, an interim
+        replaces the previous interim."""
+        if final:
+            if text:
+                self.finals.append(text)
+            self.interim = ""
+        else:
+            self.interim = text
+
+
+@dataclass
+class TakenTurn:
+    """A turn that was taken at ``taken_at``; ``message`` is its entry in the history."""
+
+    turn: UserTurn
+    taken_at: float
+    message: ChatMessage | None = None
+
+
+@dataclass(frozen=True)
+class LimitReached:
+    """What :meth:`UserTurns.check_limit` found: the turn reached its limit."""
+
+    transcript: str
+    reason: Literal["sentences", "words", "duration"]
+    sentences: int
+    words: int
+    duration: float
+
+
+@dataclass(frozen=True)
+class KeptWords:
+    """The words of a transcript that count for the user's turn.
+
+    ``starts`` gives each word's start (session seconds) when the recognizer timed its
+    words, else it is empty; ``discarded`` is True if words said over protected speech were
+    dropped.
+    """
+
+    texts: list[str]
+    starts: list[float]
+    discarded: bool
+
+    def text(self, event: SpeechEvent) -> str:
+        """The kept words as the turn's text (the event's own text when it has no timings)."""
+        if event.words:
+            return " ".join(self.texts)
+        return event.text.strip() if self.texts else ""
+
+    def said_since(self, t: float) -> list[str]:
+        """Kept words that started at ``t`` or later (all of them without timings)."""
+        if not self.starts:
+            return list(self.texts)
+        return [w for w, start in zip(self.texts, self.starts, strict=True) if start >= t]
+
+
+@dataclass
+class _Span:
+    start: float
+    end: float | None = None
+
+    def contains(self, t: float) -> bool:
+        return self.start <= t and (self.end is None or t < self.end)
+
+
+class UserTurns:
+    """The user-turn bookkeeping of a session (see the module docstring)."""
+
+    def __init__(self, *, discard_if_protected: bool, limit: UserTurnLimit | None) -> None:
+        self.discard_if_protected = discard_if_protected
+        self.limit = limit
+        self.current: UserTurn | None = None
+        self.last_taken: TakenTurn | None = None
+        self._spans: list[_Span] = []
+        self._consumed_until = -1.0  # words said before this were already answered
+        self._consume_until_next_speech = False
+
+    # -- protected speech ----------------------------------------------------------------------
+
+    def protected_started(self, t: float) -> None:
+        """Protected speech became audible at ``t`` (back-to-back ones make one span)."""
+        if not self._spans or self._spans[-1].end is not None:
+            self._spans.append(_Span(t))
+
+    def protected_ended(self, t: float, *, more_follows: bool) -> None:
+        """Protected speech ended at ``t``; with ``more_follows`` the span stays open (the
+        gap between a cut-in and its protected reply belongs to it)."""
+        if self._spans and self._spans[-1].end is None and not more_follows:
+            self._spans[-1].end = t
+
+    def agent_became_audible(self, t: float) -> None:
+        """Words said until the cut-in was heard belonged to the cut-off monologue."""
+        if self._consume_until_next_speech:
+            self._consumed_until = t
+            self._consume_until_next_speech = False
+
+    # -- transcripts ---------------------------------------------------------------------------
+
+    def kept_words(self, event: SpeechEvent) -> KeptWords:
+        """Words of ``event`` (times in session seconds) that belong to the user's next turn."""
+        if not event.words:
+            return KeptWords(words(event.text), [], False)
+        kept, starts, discarded = [], [], False
+        for w in event.words:
+            if w.start < self._consumed_until:
+                continue
+            if self.discard_if_protected and any(s.contains(w.start) for s in self._spans):
+                discarded = True
+                continue
+            kept.append(w.text)
+            starts.append(w.start)
+        return KeptWords(kept, starts, discarded)
+
+    def late_for(self, event: SpeechEvent) -> TakenTurn | None:
+        """The taken turn a final transcript belongs to, if it was said before that turn
+        was taken (a slow recognizer); None if it starts something new."""
+        taken = self.last_taken
+        if taken is None:
+            return None
+        said = [w.start for w in event.words] or [event.start]
+        if max(said) < taken.taken_at - _EPS and min(said) >= taken.turn.start - 1.0:
+            return taken
+        return None
+
+    def add(self, text: str, *, final: bool, start: float) -> UserTurn:
+        """Add a transcript to the open turn (opening one at ``start`` if needed)."""
+        if self.current is None:
+            self.current = UserTurn(start=start)
+        self.current.add(text, final=final)
+        return self.current
+
+    def open(self, t: float) -> UserTurn:
+        """The open turn, opened at ``t`` if there was none."""
+        if self.current is None:
+            self.current = UserTurn(start=t)
+        return self.current
+
+    def take(self, t: float) -> TakenTurn | None:
+        """Close the open turn at ``t``; None if it holds no words."""
+        turn, self.current = self.current, None
+        if turn is None or not turn.transcript():
+            return None
+        self.last_taken = TakenTurn(turn, t)
+        return self.last_taken
+
+    def drop(self) -> None:
+        """Forget the open turn (a backchannel, or words that were answered already)."""
+        self.current = None
+
+    # -- turn limit --------------------------------------------------------------------------
+
+    def check_limit(self, now: float, *, user_speaking: bool) -> LimitReached | None:
+        """The limit the open turn reached at ``now``, if any. A limit first reached after
+        the user stopped is just a long turn. Words so far count as answered by the cut-in;
+        words said until the cut-in is heard belong to the same monologue."""
+        limit, turn = self.limit, self.current
+        if limit is None or turn is None or turn.exceeded or not user_speaking:
+            return None
+        transcript = turn.transcript()
+        n_sentences = count_sentences(transcript)
+        n_words = len(words(transcript))
+        duration = now - turn.start
+        reason: Literal["sentences", "words", "duration"] | None = None
+        if limit.max_sentences is not None and n_sentences >= limit.max_sentences:
+            reason = "sentences"
+        elif limit.max_words is not None and n_words >= limit.max_words:
+            reason = "words"
+        elif limit.max_duration is not None and duration >= limit.max_duration - _EPS:
+            reason = "duration"
+        if reason is None:
+            return None
+        turn.exceeded = True
+        self._consumed_until = now
+        self._consume_until_next_speech = True
+        self.current = None
+        return LimitReached(transcript, reason, n_sentences, n_words, duration)
