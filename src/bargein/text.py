@@ -66,6 +66,28 @@ def count_sentences(text: str) -> int:
     return len(_SENTENCE.findall(text))
 
 
+#: The longest piece of text synthesized in one go (about 40 words, 12 s of speech): a
+#: sentence without punctuation is cut at a clause break or a space before this.
+MAX_SPEECH_UNIT = 250
+
+
+def unit_end(text: str, max_chars: int = MAX_SPEECH_UNIT) -> int | None:
+    """Where the first piece of ``text`` worth synthesizing ends: after its first finished
+    sentence, or, for text that runs on past ``max_chars`` without one, after the last clause
+    break (``,;:``) or space before that; None while neither is known yet."""
+    end = sentence_end(text[: max_chars + 1])  # only the head: the rest may be huge
+    if end is not None:
+        return end
+    if len(text) <= max_chars:
+        return None
+    head = text[:max_chars]
+    for marks in (",;:", " \t\n"):
+        cut = max(head.rfind(m) for m in marks)
+        if cut > 0 and head[:cut].strip():
+            return cut + 1
+    return max_chars  # one word longer than a unit: cut it
+
+
 def sentence_end(text: str) -> int | None:
     """Index just past the first finished sentence of ``text`` followed by a space, or None.
 

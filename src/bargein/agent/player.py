@@ -16,11 +16,11 @@ from bargein.agent.chat import heard_text
 from bargein.audio.frame import AudioFrame
 from bargein.audio.framing import FrameAssembler
 from bargein.audio.resample import StreamResampler
-from bargein.errors import ProviderTimeoutError
+from bargein.errors import ProviderError, ProviderTimeoutError
 from bargein.io import AudioOutput
-from bargein.providers.tts import TTS
+from bargein.providers.tts import TTS, TTSChunk
 from bargein.providers.types import WordTiming
-from bargein.text import sentence_end
+from bargein.text import unit_end
 
 T = TypeVar("T")
 
@@ -212,7 +212,7 @@ class SpeechPlayer:
             pending = ""
             async for delta in with_timeout(self._text, self._timeout, "the LLM"):
                 pending += delta
-                while (cut := sentence_end(pending)) is not None:
+                while (cut := unit_end(pending)) is not None:
                     await self._speak(pending[:cut])
                     pending = pending[cut:]
             if pending.strip():
@@ -244,6 +244,7 @@ class SpeechPlayer:
 
         self._stage = "tts"
         async for chunk in with_timeout(self._tts.stream(spoken), self._timeout, "the TTS"):
+            _check_chunk(chunk, self._tts.sample_rate)
             for w in chunk.words:
                 self.words.append(WordTiming(
                     w.text, offset + w.start, offset + w.end, w.confidence,
@@ -259,3 +260,12 @@ class SpeechPlayer:
             add([last])
         self._stage = "llm"
 
+
+def _check_chunk(chunk: object, rate: int) -> None:
+    """Refuse what a TTS must not yield (the speech is cut there, and the error reported)."""
+    if not isinstance(chunk, TTSChunk) or not isinstance(chunk.frame, AudioFrame):
+        raise ProviderError(f"the TTS yielded {type(chunk).__name__}, not a TTSChunk with an "
+                            "AudioFrame")
+    if chunk.frame.sample_rate != rate:
+        raise ProviderError(f"the TTS declared {rate} Hz audio but yielded a "
+                            f"{chunk.frame.sample_rate} Hz chunk")

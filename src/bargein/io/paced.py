@@ -26,6 +26,7 @@ class PacedAudioOutput(AudioOutput):
         self._queue: collections.deque[AudioFrame] = collections.deque()
         self._queued_seconds = 0.0
         self._played = 0.0
+        self._last = PlaybackFinished(0.0, interrupted=False)  # the segment that ended last
         self._flushed = False
         self._paused = False
         self._segment_done: asyncio.Future[PlaybackFinished] | None = None
@@ -93,8 +94,8 @@ class PacedAudioOutput(AudioOutput):
         self._wakeup.set()
 
     async def wait_for_playout(self) -> PlaybackFinished:
-        if self._segment_done is None:
-            return PlaybackFinished(self._played, interrupted=False)
+        if self._segment_done is None:  # it already ended (maybe before anyone waited)
+            return self._last
         return await asyncio.shield(self._segment_done)
 
     async def aclose(self) -> None:
@@ -108,6 +109,8 @@ class PacedAudioOutput(AudioOutput):
     def _finish(self, *, interrupted: bool) -> None:
         done, self._segment_done = self._segment_done, None
         played, self._played = self._played, 0.0
+        if done is not None:
+            self._last = PlaybackFinished(played, interrupted)
         self._space.set()
         if done is not None and not done.done():
             done.set_result(PlaybackFinished(played, interrupted))

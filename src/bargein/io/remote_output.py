@@ -52,6 +52,7 @@ class RemotePlayoutOutput(AudioOutput):
         self._played = 0.0
         self._flushed = False
         self._done: asyncio.Future[PlaybackFinished] | None = None
+        self._last = PlaybackFinished(0.0, interrupted=False)  # the segment that ended last
         self._resampler: StreamResampler | None = None
         self._progress = asyncio.Event()
         self._watchdog: asyncio.TimerHandle | None = None
@@ -126,8 +127,8 @@ class RemotePlayoutOutput(AudioOutput):
         self._send({"type": "resume"})
 
     async def wait_for_playout(self) -> PlaybackFinished:
-        if self._done is None:
-            return PlaybackFinished(self._played, interrupted=False)
+        if self._done is None:  # it already ended (maybe before anyone waited)
+            return self._last
         return await asyncio.shield(self._done)
 
     def report(self, kind: str, segment: int, samples: int) -> None:
@@ -173,6 +174,8 @@ class RemotePlayoutOutput(AudioOutput):
             self._watchdog = None
         done, self._done = self._done, None
         played = self._played
+        if done is not None:
+            self._last = PlaybackFinished(played, interrupted)
         self._segment = None
         self._frames = []
         self._progress.set()

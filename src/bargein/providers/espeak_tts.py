@@ -39,6 +39,7 @@ from bargein.providers import _espeak_lib as _es
 from bargein.providers.latency import Fixed, Latency, WorkTimer
 from bargein.providers.tts import SynthesizedSpeech, TTSChunk
 from bargein.providers.types import WordTiming
+from bargein.text import MAX_SPEECH_UNIT, unit_end
 from bargein.text import words as written_words
 
 __all__ = ["EspeakTTS", "list_variants", "list_voices"]
@@ -375,7 +376,30 @@ def _sentences(text: str) -> list[tuple[int, int]]:
             spans.append((pos, pos + len(tail)))
         else:
             spans[-1] = (spans[-1][0], pos + len(tail))
-    return spans
+    return [piece for span in spans for piece in _capped(text, span)]
+
+
+def _capped(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    """``span`` cut into pieces of at most MAX_SPEECH_UNIT characters (at clause breaks or
+    spaces), so one run-on sentence never holds espeak for long: the engine is shared by every
+    session of the process, and a stream can only be cancelled between pieces."""
+    start, end = span
+    pieces = []
+    while end - start > MAX_SPEECH_UNIT:
+        cut = unit_end(text[start : start + MAX_SPEECH_UNIT + 1])
+        assert cut is not None
+        piece = text[start : start + cut].rstrip()
+        if written_words(piece):
+            pieces.append((start, start + len(piece)))
+        start += cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        if pieces and not written_words(text[start:end]):
+            pieces[-1] = (pieces[-1][0], end)
+        else:
+            pieces.append((start, end))
+    return pieces
 
 
 def _take(x: np.ndarray, start: int, stop: int) -> np.ndarray:
