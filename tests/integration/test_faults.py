@@ -161,7 +161,8 @@ def test_a_run_on_reply_starts_at_once_and_can_be_interrupted(make_call):
     assert run_on.interrupted and len(run_on.heard_text.split()) < 100
     assert_history_is_what_was_heard(call)
     assert_second_question_answered(call, second)
-    assert wall < 60, f"the run-on reply cost {wall:.0f} s of wall time"
+    # one espeak call for the whole run-on text took minutes; pieces take a few seconds
+    assert wall < 120, f"the run-on reply cost {wall:.0f} s of wall time"
 
 
 def test_a_run_on_reply_does_not_starve_another_session():
@@ -189,7 +190,9 @@ def test_a_run_on_reply_does_not_starve_another_session():
 
     first_chunk = asyncio.run(main())
     print(f"\nfirst chunk of the other session: {first_chunk * 1000:.0f} ms")
-    assert first_chunk < 1.5  # one run-on sentence used to hold the engine for minutes
+    # one run-on sentence used to hold the engine for minutes; a piece takes ~40 ms of CPU,
+    # so even a machine busy many times over answers within seconds
+    assert first_chunk < 5.0
 
 
 # -- STT ----------------------------------------------------------------------------------------
