@@ -16,11 +16,15 @@ same instant), so only their order may differ live; any other reordering fails.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from bargein import scenario
 from bargein.adapters import BargeinAgentAdapter, BuildContext
 from bargein.agent import Agent, AgentSession, InterruptionOptions
+from bargein.providers.latency import work_overrun
 from bargein.scenario import ScenarioResult, TimelineEvent
 
 pytestmark = pytest.mark.integration
@@ -76,6 +80,31 @@ def _factory(ctx: BuildContext) -> tuple[Agent, AgentSession]:
                            tts=EspeakTTS(voice="en-us", ttfb=Fixed(TTS_FIRST_BYTE)),
                            interruption=InterruptionOptions(min_duration=0.3))
     return _Greeter(instructions="A short support line."), session
+
+
+class _Starvation:
+    """Measures how late a thread that asks to wake every 5 ms really wakes (the process is
+    starved of CPU on a busy machine): the worst lateness seen while it runs."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            asked = time.perf_counter()  # wall-clock-ok: measures machine load in a test
+            time.sleep(0.005)
+            late = time.perf_counter() - asked - 0.005  # wall-clock-ok: same
+            self.worst = max(self.worst, late)
+
+    def __enter__(self) -> _Starvation:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _run(live: bool) -> ScenarioResult:
@@ -139,7 +168,14 @@ def _order_violations(sim: list[tuple[tuple[str, int], TimelineEvent]],
 
 def test_live_and_simulated_runs_give_the_same_timeline() -> None:
     simulated = _run(live=False)
-    live = _run(live=True)
+    before = work_overrun()
+    with _Starvation() as starvation:
+        live = _run(live=True)
+    # On a busy machine the real work (espeak, Silero) outlasts its latency model, and the
+    # process waits for a core: the live run falls behind by that much. Both are measured and
+    # allowed on top of the bound (on an idle machine they are a few ms).
+    overrun = work_overrun() - before
+    slack = overrun + starvation.worst
     assert simulated.success, simulated.reasoning
     assert live.success, live.reasoning
 
@@ -148,7 +184,9 @@ def test_live_and_simulated_runs_give_the_same_timeline() -> None:
     live_by_key = dict(live_events)
     table, worst = _table(sim_events, live_by_key)
     print(f"\nsimulated: {simulated.duration:.2f} s of audio in {simulated.wall_seconds:.2f} s"
-          f"; live: {live.duration:.2f} s of audio in {live.wall_seconds:.2f} s\n{table}")
+          f"; live: {live.duration:.2f} s of audio in {live.wall_seconds:.2f} s; provider work "
+          f"beyond its latency model: {overrun * 1000:.0f} ms; worst wait for a core: "
+          f"{starvation.worst * 1000:.0f} ms\n{table}")
 
     # The same events happened...
     assert sorted(live_by_key) == sorted(dict(sim_events)), table
@@ -163,4 +201,4 @@ def test_live_and_simulated_runs_give_the_same_timeline() -> None:
     order = _order_violations(sim_events, live_events)
     assert not order, "\n".join(order) + "\n" + table
     # ...at the same times on the recording.
-    assert worst <= TOLERANCE + 1e-9, table
+    assert worst <= TOLERANCE + slack + 1e-9, table

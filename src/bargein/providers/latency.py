@@ -67,6 +67,16 @@ class Measured:
         return work_seconds * self.scale
 
 
+_overrun = 0.0
+
+
+def work_overrun() -> float:
+    """Seconds by which real provider work outlasted its latency model, summed over this
+    process. In simulation the work costs no loop time, so this stays 0; live, a busy CPU
+    makes work slower than modeled, and a live run lags its simulated twin by at most this."""
+    return _overrun
+
+
 class WorkTimer:
     """Measures one provider step and charges its modeled latency to the loop clock.
 
@@ -85,8 +95,11 @@ class WorkTimer:
 
     async def settle(self, model: Latency) -> float:
         """Sleep until ``model``'s delay has passed on the loop clock; returns that delay."""
+        global _overrun
         target = model.delay(self.work_seconds())
         already = self._loop.time() - self._loop_start
         if target > already:
             await asyncio.sleep(target - already)
+        else:
+            _overrun += already - target
         return target
