@@ -22,10 +22,13 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["EPOCH", "LOOP_TIME", "REAL_TIME", "LoopClockPatch", "loop_monotonic", "loop_perf_counter",
+__all__ = ["EPOCH", "LOOP_TIME", "REAL_TIME", "UPTIME", "LoopClockPatch", "loop_monotonic", "loop_perf_counter",
            "loop_wall_time"]
 
 EPOCH = 1_700_000_000.0  # the wall-clock reading at virtual time 0: a plausible, fixed date
+#: The ``monotonic()`` / ``perf_counter()`` reading at virtual time 0: never 0, since code
+#: takes a zero reading for "clock not started" (Pipecat's SystemClock does).
+UPTIME = 10_000.0
 REAL_TIME = _time.time
 
 _TICK = 1e-6  # reads within one loop instant step by this much, so they stay ordered
@@ -61,13 +64,13 @@ def loop_wall_time() -> float:
 def loop_perf_counter() -> float:
     """``time.perf_counter()`` on the loop clock, or the real one."""
     now = _virtual_now()
-    return _time.perf_counter() if now is None else now
+    return _time.perf_counter() if now is None else UPTIME + now
 
 
 def loop_monotonic() -> float:
     """``time.monotonic()`` on the loop clock, or the real one."""
     now = _virtual_now()
-    return _time.monotonic() if now is None else now
+    return _time.monotonic() if now is None else UPTIME + now
 
 
 class _LoopTime(types.ModuleType):
