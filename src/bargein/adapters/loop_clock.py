@@ -22,8 +22,8 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["EPOCH", "LOOP_TIME", "REAL_TIME", "UPTIME", "LoopClockPatch", "loop_monotonic", "loop_perf_counter",
-           "loop_wall_time"]
+__all__ = ["EPOCH", "LOOP_TIME", "REAL_TIME", "UPTIME", "LoopClockPatch", "loop_monotonic",
+           "loop_perf_counter", "loop_wall_time"]
 
 EPOCH = 1_700_000_000.0  # the wall-clock reading at virtual time 0: a plausible, fixed date
 #: The ``monotonic()`` / ``perf_counter()`` reading at virtual time 0: never 0, since code
