@@ -68,6 +68,17 @@ class LLM(LLMService):
             raise TypeError("give either llm= or RuleBasedLLM keyword arguments, not both")
         self.inner = llm
 
+    async def run_inference(self, context: LLMContext, max_tokens: int | None = None,
+                            system_instruction: str | None = None,
+                            response_schema: dict[str, Any] | None = None) -> str | None:
+        """One-shot answer to ``context`` outside the pipeline (Pipecat's out-of-band call)."""
+        messages = chat_messages(context)
+        if system_instruction is not None:
+            messages = [ChatMessage(role="system", content=system_instruction),
+                        *(m for m in messages if m.role != "system")]
+        text = "".join([chunk.text async for chunk in self.inner.chat(messages)])
+        return text.strip() or None
+
     async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
         """Answer ``LLMContextFrame``; pass everything else on."""
         await super().process_frame(frame, direction)
