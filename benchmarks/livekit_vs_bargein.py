@@ -1,10 +1,10 @@
-"""bargein's own agent vs a LiveKit Agents agent, on the same scenarios, side by side.
+"""bargein's own agent vs a LiveKit Agents agent vs a Pipecat pipeline, on the same scenarios.
 
-Both agents are the "interrupt user" recipe (``examples/agents/interrupt_user.py`` and
-``examples/livekit/interrupt_user.py``) on the same offline providers: Silero VAD, espeak-ng
-TTS, the rule-based LLM, the oracle STT. Each runs with its framework's **default
-interruption settings**. Every scenario runs in bargein's virtual-time loop; every figure is
-measured on the recording.
+The three agents are the "interrupt user" recipe (``examples/agents/interrupt_user.py``,
+``examples/livekit/interrupt_user.py`` and ``examples/pipecat/interrupt_user.py``) on the same
+offline providers: Silero VAD, espeak-ng TTS, the rule-based LLM, the oracle STT. Each runs
+with its framework's **default interruption settings**. Every scenario runs in bargein's
+virtual-time loop; every figure is measured on the recording.
 
 Scenarios (one run each, same seed):
 
@@ -44,7 +44,7 @@ from bargein.text import word_error_rate  # noqa: E402
 
 README = ROOT / "benchmarks" / "README.md"
 BEGIN, END = markers("livekit")
-SECTION = "## bargein vs LiveKit Agents"
+SECTION = "## bargein vs LiveKit Agents vs Pipecat"
 
 QUESTION = "Tell me about your product features."
 BARGE_IN = "Sorry, what are your business hours?"
@@ -77,6 +77,14 @@ def livekit_adapter() -> AgentAdapter:
 
     example = _load(ROOT / "examples" / "livekit" / "interrupt_user.py", "livekit_interrupt_user")
     return LiveKitAgentAdapter(example.build, name="livekit")
+
+
+def pipecat_adapter() -> AgentAdapter:
+    from bargein.adapters.pipecat import PipecatAdapter
+
+    sys.path.insert(0, str(ROOT / "examples" / "pipecat"))  # for the example's _pipeline module
+    example = _load(ROOT / "examples" / "pipecat" / "interrupt_user.py", "pipecat_interrupt_user")
+    return PipecatAdapter(example.build, name="pipecat")
 
 
 def scripts() -> dict[str, list[Any]]:
@@ -174,11 +182,12 @@ def table(columns: dict[str, dict[str, str]]) -> str:
 
 
 def render(columns: dict[str, dict[str, str]]) -> str:
-    import livekit.agents
+    from importlib.metadata import version
 
     cores = os.cpu_count() or 1
     head = (f"Machine: {cores} cores ({platform.machine()}), Python {platform.python_version()}, "
-            f"livekit-agents {livekit.agents.__version__}. One run, seed 0, virtual time.")
+            f"livekit-agents {version('livekit-agents')}, pipecat-ai {version('pipecat-ai')}. "
+            "One run, seed 0, virtual time.")
     return f"{BEGIN}\n{head}\n\n{table(columns)}\n{END}"
 
 
@@ -196,9 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("interrupt-user").setLevel(logging.WARNING)
     logging.getLogger("livekit.agents").setLevel(logging.ERROR)
+    from loguru import logger  # Pipecat logs through loguru
+
+    logger.remove()
+    logger.add(sys.stderr, level="ERROR")
     columns = {
         "bargein agent": summarize(run_all(bargein_adapter)),
         "LiveKit agent (defaults)": summarize(run_all(livekit_adapter)),
+        "Pipecat pipeline (defaults)": summarize(run_all(pipecat_adapter)),
     }
     section = render(columns)
     print(section)

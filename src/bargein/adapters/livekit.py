@@ -32,15 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
-import time as _time
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from bargein._extras import require
 from bargein.adapters.base import AdapterLink, AgentAdapter, Capabilities
 from bargein.adapters.inprocess import BuildContext
+from bargein.adapters.loop_clock import REAL_TIME, LoopClockPatch, loop_wall_time
 from bargein.audio.frame import AudioFrame
 from bargein.audio.resample import resample
 from bargein.errors import UnsupportedCapabilityError
@@ -67,87 +65,19 @@ LiveKitFactory = Callable[[BuildContext], tuple[Agent, AgentSession]]
 
 # -- wall-clock reads on the loop clock (virtual time) -------------------------------------------
 
-_EPOCH = 1_700_000_000.0  # the wall-clock reading at virtual time 0: a plausible, fixed date
-_REAL_TIME = _time.time
-_REAL_PERF = _time.perf_counter
-_REAL_MONO = _time.monotonic
 
-
-_TICK = 1e-6  # reads within one loop instant step by this much, so they stay ordered
-_last_read = [float("-inf")]
-
-
-def _virtual_now() -> float | None:
-    """The loop time if the caller runs on a virtual-time loop, else None.
-
-    Successive reads at the same virtual instant are nudged apart by a microsecond: LiveKit
-    orders things by these stamps (its speech queue breaks ties with ``perf_counter_ns()``),
-    and the virtual clock does not move while a tick runs.
-    """
-    from bargein.sim import is_simulated
-
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    if not is_simulated(loop):
-        return None
-    now = max(loop.time(), _last_read[0] + _TICK)
-    _last_read[0] = now
-    return now
-
-
-def _wall() -> float:
-    now = _virtual_now()
-    return _REAL_TIME() if now is None else _EPOCH + now
-
-
-def _perf() -> float:
-    now = _virtual_now()
-    return _REAL_PERF() if now is None else now
-
-
-def _mono() -> float:
-    now = _virtual_now()
-    return _REAL_MONO() if now is None else now
-
-
-class _LoopTime(types.ModuleType):
-    """Stands in for the ``time`` module inside ``livekit.*`` modules: ``time()``,
-    ``perf_counter()``, ``monotonic()`` (and their ``_ns`` forms) read the loop clock when the
-    caller runs on a virtual-time loop, the real clocks otherwise; the rest is ``time``."""
-
-    def __init__(self) -> None:
-        super().__init__("time")
-        self.time = _wall
-        self.perf_counter = _perf
-        self.monotonic = _mono
-        self.time_ns = lambda: int(_wall() * 1e9)
-        self.perf_counter_ns = lambda: int(_perf() * 1e9)
-        self.monotonic_ns = lambda: int(_mono() * 1e9)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(_time, name)
-
-
-_SHIM = _LoopTime()
-_installed = 0
-_patched_modules: list[types.ModuleType] = []
-_patched_fields: list[tuple[Any, str, Any]] = []
-
-
-def _install() -> None:
-    global _installed
-    _installed += 1
-    if _installed > 1:
+def _patch_pydantic_defaults(install: bool) -> None:
+    """pydantic models stamp ``created_at`` with ``time.time`` captured at import: point those
+    default factories at the loop clock too, so chat items keep a consistent order."""
+    if not install:
+        rebuilt = set()
+        for model, field_name, factory in _patched_fields:
+            model.model_fields[field_name].default_factory = factory
+            rebuilt.add(model)
+        _patched_fields.clear()
+        for model in rebuilt:
+            model.model_rebuild(force=True)
         return
-    _last_read[0] = float("-inf")
-    for name, module in list(sys.modules.items()):
-        if name.startswith("livekit.") and getattr(module, "time", None) is _time:
-            module.time = _SHIM  # type: ignore[attr-defined]
-            _patched_modules.append(module)
-    # pydantic models stamp created_at with time.time captured at import: point those
-    # default factories at the loop clock too, so chat items keep a consistent order
     from livekit.agents.llm import chat_context
     from livekit.agents.voice import events
     from pydantic import BaseModel
@@ -158,41 +88,23 @@ def _install() -> None:
                 continue
             changed = False
             for field_name, info in obj.model_fields.items():
-                if info.default_factory is _REAL_TIME:
+                if info.default_factory is REAL_TIME:
                     _patched_fields.append((obj, field_name, info.default_factory))
-                    info.default_factory = _wall
+                    info.default_factory = loop_wall_time
                     changed = True
             if changed:
                 obj.model_rebuild(force=True)
 
 
-def _uninstall() -> None:
-    global _installed
-    _installed -= 1
-    if _installed > 0:
-        return
-    for module in _patched_modules:
-        module.time = _time  # type: ignore[attr-defined]
-    _patched_modules.clear()
-    rebuilt = set()
-    for model, field_name, factory in _patched_fields:
-        model.model_fields[field_name].default_factory = factory
-        rebuilt.add(model)
-    _patched_fields.clear()
-    for model in rebuilt:
-        model.model_rebuild(force=True)
+_patched_fields: list[tuple[Any, str, Any]] = []
+_PATCH = LoopClockPatch("livekit", extra=_patch_pydantic_defaults)
 
 
-@contextlib.contextmanager
-def loop_clock() -> Iterator[None]:
+def loop_clock() -> contextlib.AbstractContextManager[None]:
     """Within the block, LiveKit's wall-clock reads follow the event loop's clock when that
     loop is bargein's virtual-time loop (nothing changes on an ordinary loop). Nestable;
     the adapter enters it for as long as a session runs."""
-    _install()
-    try:
-        yield
-    finally:
-        _uninstall()
+    return _PATCH.active()
 
 
 # -- audio I/O -----------------------------------------------------------------------------------
@@ -278,7 +190,7 @@ class RoomAudioOutput(lk_io.AudioOutput):
             return
         if not self._started:
             self._started = True
-            self.on_playback_started(created_at=_wall())
+            self.on_playback_started(created_at=loop_wall_time())
         begin = self._segment_played
         self._segment_played += frame.duration
         due = [w for w in self._pending_words if w[0] < self._segment_played - 1e-9]

@@ -49,6 +49,15 @@ def known_adapters() -> dict[str, Capabilities]:
         pass
     else:
         adapters.append(LiveKitAgentAdapter(_no_factory, name="livekit"))
+    try:  # the Pipecat row needs the `pipecat` extra (installed in dev, so docs have it)
+        from bargein.adapters.pipecat import PipecatAdapter
+    except ImportError:
+        pass
+    else:
+        adapters.append(PipecatAdapter(_no_factory, name="pipecat"))
+    from bargein.adapters.twilio import TwilioMediaStreamAdapter
+
+    adapters.append(TwilioMediaStreamAdapter("ws://agent.example/media", name="twilio"))
     return {adapter.name: adapter.capabilities for adapter in adapters}
 
 
