@@ -31,6 +31,9 @@ def run(
     report: Path = typer.Option(Path("out/reports"), "--report",  # noqa: B008
                                 help="Where HTML/JSON/WAV reports go."),
     live: bool = typer.Option(False, "--live", help="Run in real time instead of simulation."),
+    embed_audio: bool = typer.Option(
+        True, "--embed-audio/--link-audio",
+        help="Put each recording inside its report page (default), or link the WAV file."),
 ) -> None:
     """Run scenarios; exit code 1 if any fails."""
     from bargein.scenario.suite import collect, run_suite
@@ -52,7 +55,8 @@ def run(
             progress.console.print(f"{mark} {entry.scenario.name}", highlight=False)
             progress.advance(task)
 
-        results = run_suite(entries, seed=seed, live=live, report_dir=report, on_done=done)
+        results = run_suite(entries, seed=seed, live=live, report_dir=report, on_done=done,
+                            embed_audio=embed_audio)
     _summary(results, time.perf_counter() - started)  # wall-clock-ok
     failed = [e for e in results if not e.passed]
     for entry in failed:
@@ -99,7 +103,7 @@ def demo(
         _fail("the example scenarios were not found: run `bargein demo` from a clone of the "
               "bargein repository (they live in examples/scenarios)")
     console.print(f"bargein demo: the example scenarios in {folder}, simulated offline\n")
-    run([folder], seed=None, report=report, live=False)
+    run([folder], seed=None, report=report, live=False, embed_audio=True)
 
 
 def _examples_folder() -> Path | None:

@@ -55,6 +55,16 @@ def test_run_passes_and_writes_reports(tmp_path):
     assert (report / "report.html").exists() and (report / "conversation.wav").exists()
     assert json.loads((report / "result.json").read_text())["success"] is True
     assert (tmp_path / "reports" / "index.html").exists()
+    # one self-contained page: the recording is inside it
+    assert 'src="data:audio/wav;base64,' in (report / "report.html").read_text()
+
+
+def test_run_can_link_the_audio_instead_of_embedding_it(tmp_path):
+    path = scenario_file(tmp_path, PASSING)
+    out = bargein("run", str(path), "--link-audio", "--report", str(tmp_path / "reports"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    page = (tmp_path / "reports" / "answers-hours" / "report.html").read_text()
+    assert 'src="conversation.wav"' in page and "data:audio" not in page
 
 
 def test_failing_criterion_exits_non_zero_with_reason_and_report_path(tmp_path):

@@ -14,13 +14,13 @@ from typing import Any
 from bargein.errors import ScenarioError
 from bargein.scenario.metrics import Metrics, UserUtterance, merge_spans
 from bargein.scenario.steps import Step
-from bargein.text import normalize_words
-
-_STOPWORDS = frozenset(
-    "a an the and or but so to of in on at for with about is are was were be been am i you "
-    "me my your we our it this that what which who how can could would will do does did "
-    "please just wait sorry hold no not yes".split()
+from bargein.scenario.wording import (
+    acknowledgement,
+    content_words,
+    is_stop_request,
+    request_topic,
 )
+from bargein.text import normalize_words
 
 
 @dataclass
@@ -108,7 +108,15 @@ def expect_reply_mentions(*words: str) -> ExpectStep:
 
 
 def expect_reply_addresses_interruption() -> ExpectStep:
-    """The agent's first message after the latest barge-in shares a content word with it."""
+    """The agent's first complete message after the latest barge-in addresses it.
+
+    It does when it shares a content word with the interruption ("what are your business
+    hours?" -> "...open from nine..." does not, "...our hours are..." does), or, when the
+    interruption only asks the agent to stop or take something back ("Wait, that's wrong!",
+    "Hold on"), when it acknowledges that ("Sure, I'll stop there", "You're right, sorry")
+    rather than carrying on ("Anyway, as I was saying"). For subtler cases, judge with an
+    LLM: ``judge(["The agent's reply takes the caller's interruption into account"])``.
+    """
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         u = _latest_barge_in(ctx)
@@ -117,13 +125,28 @@ def expect_reply_addresses_interruption() -> ExpectStep:
         reply = _reply_after(ctx, u.onset)
         if reply is None:
             return False, "the agent sent no message after the interruption"
-        asked = {w for w in normalize_words(u.text) if w not in _STOPWORDS}
-        said = set(normalize_words(reply))
-        shared = sorted(asked & said)
-        return bool(shared), (f"reply shares {shared} with {u.text!r}" if shared else
-                              f"reply {reply[:120]!r} shares no content word with {u.text!r}")
+        return reply_addresses(u.text, reply)
 
-    return ExpectStep("next reply addresses the interruption's words", check)
+    return ExpectStep("next reply addresses the interruption", check)
+
+
+def reply_addresses(interruption: str, reply: str) -> tuple[bool, str]:
+    """Whether ``reply`` addresses ``interruption`` (see
+    :func:`expect_reply_addresses_interruption`), and why."""
+    shared = sorted(content_words(interruption) & set(normalize_words(reply)))
+    if shared:
+        return True, f"reply shares {shared} with {interruption!r}"
+    clipped = reply[:120]
+    if is_stop_request(interruption):
+        topic = sorted(request_topic(interruption))
+        if topic:
+            return False, (f"reply {clipped!r} does not take up {topic} from {interruption!r}")
+        ack = acknowledgement(reply)
+        if ack:
+            return True, f"reply acknowledges the stop request {interruption!r} ({ack!r})"
+        return False, (f"reply {clipped!r} neither acknowledges the stop request nor shares a "
+                       f"content word with {interruption!r}")
+    return False, f"reply {clipped!r} shares no content word with {interruption!r}"
 
 
 def expect_no_overlap_longer_than(seconds: float) -> ExpectStep:

@@ -30,7 +30,7 @@ from bargein.scenario.hearing import Hearing
 from bargein.scenario.judging import JudgeStep, evaluate
 from bargein.scenario.metrics import TURN_GAP, UserUtterance, compute, merge_spans
 from bargein.scenario.result import Recording, ScenarioResult, Segment
-from bargein.scenario.simulator import InterruptionConfig, UserSimulator, contextual_interjection
+from bargein.scenario.simulator import InterruptionConfig, UserSimulator
 from bargein.scenario.steps import (
     AgentStep,
     InterruptStep,
@@ -43,6 +43,7 @@ from bargein.scenario.steps import (
     validate,
 )
 from bargein.scenario.timeline import Timeline
+from bargein.scenario.user_lines import Turn, conversation_so_far
 from bargein.sim.room import Room
 from bargein.text import BACKCHANNEL_WORDS, normalize_words
 
@@ -241,7 +242,7 @@ class ScenarioRun:
         else:
             rng = random.Random(f"{self.seed}/{index}")
         for turn in range(step.turns):
-            line = self.user.next_line(rng)
+            line = await self.user.write_line(self._conversation(), rng)
             await self._say((await self.tts.synthesize(line), line), barge_in=False)
             roll, delay, phrase = rng.random(), 0.0, ""
             if config is not None:
@@ -271,9 +272,8 @@ class ScenarioRun:
         fire_at = moment.result()
         if fire_at > self.room.time:
             await asyncio.sleep(fire_at - self.room.time)
-        if config.strategy == "contextual":
-            heard = self.hearing.words_heard_before(self.room.time, since)
-            phrase = await self._contextual(heard, rng)
+        heard = self.hearing.words_heard_before(self.room.time, since)
+        phrase = await self.user.interjection(config, heard, self._conversation(), rng, phrase)
         speech = (await self.tts.synthesize(phrase), phrase)
         resolved = self._mode("auto", index)
         self.timeline.add(self.room.time, "interrupt_fired", trigger="after", mode=resolved,
@@ -286,19 +286,8 @@ class ScenarioRun:
     async def _reply_finished(self, index: int, since: float) -> None:
         await self._wait_reply(index, AgentStep(), since=since)
 
-    async def _contextual(self, heard: list[str], rng: random.Random) -> str:
-        goals = self.user.goals
-        goal = goals[self.user._said] if self.user._said < len(goals) else None
-        if self.user.llm is None:
-            return contextual_interjection(heard, goal, rng)
-        from bargein.providers.llm import ChatMessage
-
-        prompt = (f"You are {self.user.persona}. The agent is saying: "
-                  f"{' '.join(heard[-30:])!r}. Interrupt it with one short, natural sentence "
-                  f"(at most 12 words)" + (f" that steers towards: {goal}" if goal else "")
-                  + ". Answer with the sentence only.")
-        text = "".join([c.text async for c in self.user.llm.chat([ChatMessage("user", prompt)])])
-        return text.strip().strip('"') or contextual_interjection(heard, goal, rng)
+    def _conversation(self) -> list[Turn]:
+        return conversation_so_far(self.utterances, self.agent_messages)
 
     async def _barge_in(self, index: int, step: UserStep | InterruptStep, speech: Speech,
                         trigger: str, mode: str) -> None:

@@ -12,28 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bargein.errors import ScenarioError
-from bargein.text import normalize_words
-
-#: Built-in interjections for the "random_phrase" strategy.
-DEFAULT_PHRASES: tuple[str, ...] = (
-    "Sorry, can I stop you there?",
-    "Wait, hold on a second.",
-    "Hang on, that's not what I asked.",
-    "Sorry to cut in, but I'm in a hurry.",
-    "Can you get to the point?",
-    "Hold on, I have a question.",
-    "Sorry, could you slow down?",
-    "Wait, go back to the first part.",
+from bargein.scenario.user_lines import (
+    DEFAULT_PHRASES,
+    Turn,
+    contextual_interjection,
+    follow_up,
+    pick_phrase,
 )
 
-_FOLLOW_UPS = (
-    "Can you tell me a bit more about that?",
-    "Okay. What else should I know?",
-    "Thanks. Is there anything I need to do next?",
-)
-
-_STOP = frozenset("the a an and or to of in on for with about is are was my your it that this "
-                  "you i me we our can could would will please just so what how".split())
+__all__ = ["DEFAULT_PHRASES", "InterruptionConfig", "UserSimulator", "contextual_interjection"]
 
 
 @dataclass(frozen=True)
@@ -81,12 +68,17 @@ class InterruptionConfig:
 class UserSimulator:
     """The simulated caller.
 
-    - ``persona``: who they are (used by an LLM simulator; the rule-based one ignores it).
-    - ``goals``: what they want, in order: each is said as one user turn.
+    - ``persona``: who they are; an LLM simulator plays this person (the rule-based one
+      does not use it).
+    - ``goals``: what they want, in order. Rule-based, each goal is said as one user turn,
+      then follow-ups react to the agent's last message; with an ``llm``, the model pursues
+      them in its own words.
     - ``interrupt_probability``: barge in on this share of agent turns in ``proceed`` loops
       that have no ``interruptions`` config of their own (that config wins).
     - ``voice``: espeak voice of the caller.
-    - ``llm``: optional LLM that writes the next line and contextual interjections.
+    - ``llm``: optional LLM (any OpenAI-compatible endpoint through ``OpenAICompatibleLLM``)
+      that writes every next line and the contextual interjections from the persona, the
+      goals and the conversation so far.
     """
 
     persona: str = "a customer calling a support line"
@@ -95,6 +87,7 @@ class UserSimulator:
     voice: str = "en-us+m3"
     llm: Any = None
     _said: int = field(default=0, init=False)
+    _follow_ups: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         p = self.interrupt_probability
@@ -104,34 +97,71 @@ class UserSimulator:
                                 f"1, got {p!r}")
         self.goals = tuple(self.goals)
 
-    def next_line(self, rng: random.Random) -> str:
-        """The caller's next turn: the next goal, then polite follow-ups."""
-        if self._said < len(self.goals):
-            line = self.goals[self._said]
-        else:
-            line = _FOLLOW_UPS[(self._said - len(self.goals)) % len(_FOLLOW_UPS)]
-        self._said += 1
+    @property
+    def next_goal(self) -> str | None:
+        """The first goal the caller has not said yet (rule-based bookkeeping)."""
+        return self.goals[self._said] if self._said < len(self.goals) else None
+
+    def next_line(self, rng: random.Random | None = None,
+                  conversation: Sequence[Turn] = ()) -> str:
+        """The caller's next turn, offline: the next goal, then a follow-up that reacts to
+        the agent's last message in ``conversation``. ``rng`` is not used (kept so the draws
+        of a seeded loop do not depend on the lines)."""
+        goal = self.next_goal
+        if goal is not None:
+            self._said += 1
+            return goal
+        line = follow_up(conversation, self._follow_ups)
+        self._follow_ups += 1
         return line
+
+    async def write_line(self, conversation: Sequence[Turn], rng: random.Random) -> str:
+        """The caller's next turn: written by the ``llm`` from persona, goals and
+        ``conversation`` when there is one, else :meth:`next_line`."""
+        if self.llm is None:
+            return self.next_line(rng, conversation)
+        from bargein.scenario.user_llm import MAX_LINE_WORDS, ask, line_messages
+
+        line = await ask(self.llm, line_messages(self.persona, self.goals, conversation),
+                         max_words=MAX_LINE_WORDS, what="line")
+        self._said = min(self._said + 1, len(self.goals))
+        return line
+
+    async def interjection(self, config: InterruptionConfig, heard: Sequence[str],
+                           conversation: Sequence[Turn], rng: random.Random,
+                           drawn: str) -> str:
+        """What the caller says when it barges in under ``config``.
+
+        - "random_phrase": ``drawn``, the phrase the seeded loop drew from ``config.phrases``.
+        - "contextual" with an ``llm``: one sentence written from the persona, the next goal,
+          the ``heard`` words of the agent's reply and the conversation, with
+          ``config.phrases`` as examples of style.
+        - "contextual" offline: with custom ``phrases``, the one that best fits what was
+          heard; with the built-in pool, a sentence that steers to the next goal or asks
+          about the latest thing heard. A goal the caller steered to counts as said.
+        """
+        if config.strategy != "contextual":
+            return drawn
+        goal = self.next_goal
+        if self.llm is not None:
+            from bargein.scenario.user_llm import (
+                MAX_INTERJECTION_WORDS,
+                ask,
+                interjection_messages,
+            )
+
+            messages = interjection_messages(self.persona, goal, heard, conversation,
+                                             config.phrases)
+            return await ask(self.llm, messages, max_words=MAX_INTERJECTION_WORDS,
+                             what="interjection")
+        if tuple(config.phrases) != DEFAULT_PHRASES:
+            return pick_phrase(config.phrases, heard, goal, rng)
+        if goal is not None:
+            self._said += 1
+        return contextual_interjection(heard, goal, rng)
 
     def interruptions(self) -> InterruptionConfig | None:
         """The config its ``interrupt_probability`` implies (None if not set)."""
         if self.interrupt_probability is None:
             return None
         return InterruptionConfig(probability=self.interrupt_probability)
-
-
-def contextual_interjection(heard: Sequence[str], goal: str | None, rng: random.Random) -> str:
-    """A rule-based interjection built from what the caller heard and still wants."""
-    topic = next((w for w in reversed([w for w in heard if len(w) > 3])
-                  if w.lower() not in _STOP), None)
-    want = None
-    if goal:
-        words = [w for w in normalize_words(goal) if w not in _STOP]
-        want = " ".join(words[:3]) if words else None
-    if topic and want:
-        return f"Sorry, before you go on about {topic.lower()}, what about {want}?"
-    if topic:
-        return f"Wait, what do you mean by {topic.lower()}?"
-    if want:
-        return f"Sorry, I really need to know about {want}."
-    return rng.choice(DEFAULT_PHRASES)

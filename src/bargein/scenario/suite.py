@@ -87,8 +87,10 @@ def load_file(file: Path) -> list[Scenario]:
 
 def run_suite(entries: list[tuple[Scenario, Path]], *, seed: int | None = None,
               live: bool = False, report_dir: Path | None = None,
-              on_done: Callable[[SuiteEntry], None] | None = None) -> list[SuiteEntry]:
-    """Run every scenario; write each report (and the suite summary) under ``report_dir``."""
+              on_done: Callable[[SuiteEntry], None] | None = None,
+              embed_audio: bool = True) -> list[SuiteEntry]:
+    """Run every scenario; write each report (and the suite summary) under ``report_dir``
+    (each page with its recording inside unless ``embed_audio`` is False)."""
     from bargein.scenario.report import write_report, write_suite_summary
 
     done: list[SuiteEntry] = []
@@ -97,7 +99,8 @@ def run_suite(entries: list[tuple[Scenario, Path]], *, seed: int | None = None,
         try:
             entry.result = scenario.run(seed=seed, live=live)
             if report_dir is not None:
-                entry.report = write_report(entry.result, report_dir / _slug(scenario.name))
+                entry.report = write_report(entry.result, report_dir / _slug(scenario.name),
+                                            embed_audio=embed_audio)
         except ScenarioError as exc:
             entry.error = str(exc)
         except Exception as exc:  # a broken agent must not stop the rest of the suite
