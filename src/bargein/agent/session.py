@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from bargein.agent import interruption as policy_events
 from bargein.agent.agent import Agent, StopResponse
@@ -44,7 +45,19 @@ from bargein.providers.stt import STT
 from bargein.providers.tts import TTS
 from bargein.providers.vad import VAD
 
+if TYPE_CHECKING:
+    from bargein.providers.turn_detector import TurnDetector
+
 _log = logging.getLogger("bargein.agent")
+
+
+@dataclass
+class _Prepared:
+    """A reply prepared ahead for the turn as it stood (see ``preemptive_generation``)."""
+
+    handle: SpeechHandle
+    transcript: str
+    history_length: int
 
 
 class AgentSession:
@@ -61,6 +74,9 @@ class AgentSession:
       abandoned with an ``error`` event.
     - ``stt_preroll``: the STT hears only speech found by the VAD plus this many seconds
       before it (saves most of its cost); ``None`` sends it every frame.
+    - ``turn_detector``: a :class:`~bargein.providers.turn_detector.TurnDetector` that tells a
+      finished turn from a pause in the middle of a sentence (``EndpointingOptions``
+      ``min_delay`` / ``max_delay``); None waits ``min_delay`` after every utterance.
     """
 
     def __init__(self, *, vad: VAD, stt: STT, llm: LLM, tts: TTS,
@@ -69,7 +85,8 @@ class AgentSession:
                  turn_limit: UserTurnLimit | None = None,
                  endpointing: EndpointingOptions | None = None,
                  sample_rate: int = 16000, frame_duration: float = 0.02,
-                 provider_timeout: float = 10.0, stt_preroll: float | None = 0.5) -> None:
+                 provider_timeout: float = 10.0, stt_preroll: float | None = 0.5,
+                 turn_detector: TurnDetector | None = None) -> None:
         self.vad, self.stt, self.llm, self.tts = vad, stt, llm, tts
         self.interruption = interruption or InterruptionOptions()
         self.allow_interruptions = allow_interruptions
@@ -79,6 +96,7 @@ class AgentSession:
         self.frame_duration = frame_duration
         self.provider_timeout = provider_timeout
         self.stt_preroll = stt_preroll
+        self.turn_detector = turn_detector
         self.history = ChatContext()
         self._events = EventEmitter()
         self._agent: Agent | None = None
@@ -96,6 +114,7 @@ class AgentSession:
         self._speech: SpeechQueue | None = None
         self._policy_timer: asyncio.TimerHandle | None = None
         self._limit_timer: asyncio.TimerHandle | None = None
+        self._prepared: _Prepared | None = None
         self._closed = False
 
     # -- public API -----------------------------------------------------------------------
@@ -154,7 +173,8 @@ class AgentSession:
             report_error=self._report_error)
         self._recognition = Recognition(
             self._hooks, vad=self.vad, stt=self.stt, endpointing=self.endpointing,
-            sample_rate=self.sample_rate, stt_preroll=self.stt_preroll, clock=lambda: self.time)
+            sample_rate=self.sample_rate, stt_preroll=self.stt_preroll, clock=lambda: self.time,
+            turn_detector=self.turn_detector)
         self._recognition.start(audio_input)
         self._tasks = [asyncio.create_task(self._speech.run(), name="bargein-speech")]
         self._set_agent_state("listening")
@@ -206,24 +226,45 @@ class AgentSession:
 
     # -- speech ------------------------------------------------------------------------------
 
-    def _schedule(self, source: TextSource, kind: str, allow: bool | None, *,
-                  add_to_chat: bool = True) -> SpeechHandle:
+    def _new_handle(self, kind: str, allow: bool | None) -> SpeechHandle:
         if self._agent is None or self._speech is None:
             raise RuntimeError("start the session before asking it to speak")
         if allow is None:
             allow = self._agent.allow_interruptions
         if allow is None:
             allow = self.allow_interruptions
-        handle = SpeechHandle(allow_interruptions=allow, source=kind,
-                              interrupt_callback=self._interrupt_speech)
+        return SpeechHandle(allow_interruptions=allow, source=kind,
+                            interrupt_callback=self._interrupt_speech)
+
+    def _schedule(self, source: TextSource, kind: str, allow: bool | None, *,
+                  add_to_chat: bool = True) -> SpeechHandle:
+        handle = self._new_handle(kind, allow)
+        assert self._speech is not None
+        self._prepared = None  # a reply prepared ahead is dropped by the queue
         self._speech.schedule(handle, source, add_to_chat=add_to_chat)
         self._events.emit("speech_created", SpeechCreated(handle, kind, False, self.time))
         return handle
 
-    def _reply_text(self, instructions: str | None) -> AsyncIterator[str]:
+    def _prepare_reply(self, transcript: str) -> None:
+        """Start the reply to ``transcript`` before the turn is taken; nothing plays yet."""
+        assert self._speech is not None
+        handle = self._new_handle("generate_reply", None)
+        pending = ChatMessage("user", transcript)
+        self._prepared = _Prepared(handle, transcript, len(self.history))
+        self._speech.prepare(handle, lambda: self._reply_text(None, pending=pending))
+
+    def _drop_prepared(self) -> None:
+        if self._prepared is not None and self._speech is not None:
+            self._speech.cancel_held()
+        self._prepared = None
+
+    def _reply_text(self, instructions: str | None, *,
+                    pending: ChatMessage | None = None) -> AsyncIterator[str]:
         agent = self.agent
         messages = [ChatMessage("system", agent.instructions)] if agent.instructions else []
         messages += list(self.history)
+        if pending is not None:  # the user's turn, not in the history yet (a prepared reply)
+            messages.append(pending)
         if instructions:
             messages.append(ChatMessage("system", instructions))
         return llm_reply_text(self.llm, messages, tools=agent.tools,
@@ -273,6 +314,7 @@ class AgentSession:
         if not transcript or (not self._policy.real_words(transcript.split())
                               and current is not None and current.allow_interruptions):
             self._turns.drop()  # nothing said, or a backchannel while the agent talks
+            self._drop_prepared()
             return
         if current is not None and not current.allow_interruptions:
             return  # held until the protected speech ends (see SessionHooks.speech_finished)
@@ -282,14 +324,29 @@ class AgentSession:
 
     async def _take_turn(self, taken: TakenTurn) -> None:
         message = ChatMessage("user", taken.turn.transcript())
+        prepared, self._prepared = self._prepared, None
+        history_length = len(self.history)
         try:
             await self.agent.on_user_turn_completed(self.history.copy(), message)
         except StopResponse:
+            if prepared is not None and self._speech is not None:
+                self._speech.cancel_held()
             self._add_item(message)
             taken.message = message
             return
         self._add_item(message)
         taken.message = message
+        speech = self._speech
+        if prepared is not None and speech is not None and speech.held is prepared.handle \
+                and prepared.transcript == message.content \
+                and prepared.history_length == history_length == len(self.history) - 1:
+            # the reply prepared for these very words, with the same history: it goes out
+            self._events.emit("speech_created", SpeechCreated(
+                prepared.handle, "generate_reply", False, self.time))
+            speech.release(prepared.handle)
+            return
+        if prepared is not None and speech is not None:
+            speech.cancel_held()
         self.generate_reply()
 
     def _check_turn_limit(self) -> None:

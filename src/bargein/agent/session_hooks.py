@@ -109,6 +109,24 @@ class SessionHooks:
     def on_end_of_turn(self) -> None:
         self._s._end_of_turn()
 
+    def on_preempt(self) -> None:
+        """The turn sounds complete: prepare its reply if the agent has nothing else to do."""
+        s = self._s
+        turn, speech = s._turns.current, s._speech
+        if not s.endpointing.preemptive_generation or turn is None or speech is None \
+                or not speech.idle or s._prepared is not None:
+            return
+        transcript = turn.transcript()
+        if s._policy.real_words(transcript.split()):
+            s._prepare_reply(transcript)
+
+    def on_cancel_preempt(self) -> None:
+        self._s._drop_prepared()
+
+    def current_transcript(self) -> str:
+        turn = self._s._turns.current
+        return turn.transcript() if turn is not None else ""
+
     def on_error(self, source: str, error: BaseException) -> None:
         self._s._report_error(source, error)
 
