@@ -14,11 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bargein.agent import interruption as policy_events
-from bargein.agent.agent import Agent, StopResponse
+from bargein.agent.agent import Agent
 from bargein.agent.chat import ChatContext
 from bargein.agent.events import (
     AgentInterrupted,
@@ -37,7 +36,8 @@ from bargein.agent.recognition import Recognition
 from bargein.agent.reply import SpeechQueue, TextSource, llm_reply_text
 from bargein.agent.session_hooks import SessionHooks
 from bargein.agent.speech import SpeechHandle
-from bargein.agent.turns import TakenTurn, UserTurns
+from bargein.agent.turn_taking import TurnTaking
+from bargein.agent.turns import UserTurns
 from bargein.audio.frame import check_session_rate
 from bargein.io import AudioInput, AudioOutput
 from bargein.providers.llm import LLM, ChatMessage
@@ -49,15 +49,6 @@ if TYPE_CHECKING:
     from bargein.providers.turn_detector import TurnDetector
 
 _log = logging.getLogger("bargein.agent")
-
-
-@dataclass
-class _Prepared:
-    """A reply prepared ahead for the turn as it stood (see ``preemptive_generation``)."""
-
-    handle: SpeechHandle
-    transcript: str
-    history_length: int
 
 
 class AgentSession:
@@ -114,7 +105,7 @@ class AgentSession:
         self._speech: SpeechQueue | None = None
         self._policy_timer: asyncio.TimerHandle | None = None
         self._limit_timer: asyncio.TimerHandle | None = None
-        self._prepared: _Prepared | None = None
+        self._turn_taking = TurnTaking(self)
         self._closed = False
 
     # -- public API -----------------------------------------------------------------------
@@ -240,23 +231,10 @@ class AgentSession:
                   add_to_chat: bool = True) -> SpeechHandle:
         handle = self._new_handle(kind, allow)
         assert self._speech is not None
-        self._prepared = None  # a reply prepared ahead is dropped by the queue
+        self._turn_taking.prepared = None  # the queue drops a reply prepared ahead
         self._speech.schedule(handle, source, add_to_chat=add_to_chat)
         self._events.emit("speech_created", SpeechCreated(handle, kind, False, self.time))
         return handle
-
-    def _prepare_reply(self, transcript: str) -> None:
-        """Start the reply to ``transcript`` before the turn is taken; nothing plays yet."""
-        assert self._speech is not None
-        handle = self._new_handle("generate_reply", None)
-        pending = ChatMessage("user", transcript)
-        self._prepared = _Prepared(handle, transcript, len(self.history))
-        self._speech.prepare(handle, lambda: self._reply_text(None, pending=pending))
-
-    def _drop_prepared(self) -> None:
-        if self._prepared is not None and self._speech is not None:
-            self._speech.cancel_held()
-        self._prepared = None
 
     def _reply_text(self, instructions: str | None, *,
                     pending: ChatMessage | None = None) -> AsyncIterator[str]:
@@ -302,52 +280,7 @@ class AgentSession:
                 max(0.0, due - self.time),
                 lambda: self._feed_policy(policy_events.Tick(self.time)))
 
-    # -- turns -----------------------------------------------------------------------------------
-
-    def _end_of_turn(self) -> None:
-        """The silence after the user's voice ended the turn: take it if it holds words."""
-        turn = self._turns.current
-        if turn is None or self._user_state == "speaking":
-            return
-        transcript = turn.transcript()
-        current = self.current_speech
-        if not transcript or (not self._policy.real_words(transcript.split())
-                              and current is not None and current.allow_interruptions):
-            self._turns.drop()  # nothing said, or a backchannel while the agent talks
-            self._drop_prepared()
-            return
-        if current is not None and not current.allow_interruptions:
-            return  # held until the protected speech ends (see SessionHooks.speech_finished)
-        taken = self._turns.take(self.time)
-        if taken is not None:
-            self._spawn(self._take_turn(taken), "user turn")
-
-    async def _take_turn(self, taken: TakenTurn) -> None:
-        message = ChatMessage("user", taken.turn.transcript())
-        prepared, self._prepared = self._prepared, None
-        history_length = len(self.history)
-        try:
-            await self.agent.on_user_turn_completed(self.history.copy(), message)
-        except StopResponse:
-            if prepared is not None and self._speech is not None:
-                self._speech.cancel_held()
-            self._add_item(message)
-            taken.message = message
-            return
-        self._add_item(message)
-        taken.message = message
-        speech = self._speech
-        if prepared is not None and speech is not None and speech.held is prepared.handle \
-                and prepared.transcript == message.content \
-                and prepared.history_length == history_length == len(self.history) - 1:
-            # the reply prepared for these very words, with the same history: it goes out
-            self._events.emit("speech_created", SpeechCreated(
-                prepared.handle, "generate_reply", False, self.time))
-            speech.release(prepared.handle)
-            return
-        if prepared is not None and speech is not None:
-            speech.cancel_held()
-        self.generate_reply()
+    # -- turn limit ------------------------------------------------------------------------------
 
     def _check_turn_limit(self) -> None:
         self._hooks.check_turn_limit()

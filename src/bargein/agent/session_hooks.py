@@ -107,21 +107,13 @@ class SessionHooks:
             turn.add(turn.interim, final=True)
 
     def on_end_of_turn(self) -> None:
-        self._s._end_of_turn()
+        self._s._turn_taking.end_of_turn()
 
     def on_preempt(self) -> None:
-        """The turn sounds complete: prepare its reply if the agent has nothing else to do."""
-        s = self._s
-        turn, speech = s._turns.current, s._speech
-        if not s.endpointing.preemptive_generation or turn is None or speech is None \
-                or not speech.idle or s._prepared is not None:
-            return
-        transcript = turn.transcript()
-        if s._policy.real_words(transcript.split()):
-            s._prepare_reply(transcript)
+        self._s._turn_taking.preempt()
 
     def on_cancel_preempt(self) -> None:
-        self._s._drop_prepared()
+        self._s._turn_taking.drop_prepared()
 
     def current_transcript(self) -> str:
         turn = self._s._turns.current
@@ -192,7 +184,7 @@ class SessionHooks:
         turn = s._turns.current
         if turn is not None and turn.transcript() and s._user_state == "listening" \
                 and recognition is not None and not recognition.end_of_turn_pending:
-            s._end_of_turn()
+            s._turn_taking.end_of_turn()
 
     # -- the policy's decisions -----------------------------------------------------------------
 
