@@ -110,7 +110,7 @@ class SpeechQueue:
 
     def release(self, handle: SpeechHandle) -> None:
         """Let the prepared ``handle`` play (from its first sample)."""
-        plan = self._plans.get(handle)
+        plan = self._plans.get(handle) or self._preparing_plan
         if handle is self.held:
             self.held = None
         if plan is not None and plan.released is not None:
