@@ -14,7 +14,7 @@ import pytest
 from bargein.agent.endpointing import NOISE_BLIP, Endpointing
 from bargein.agent.options import EndpointingOptions
 
-OPTIONS = EndpointingOptions(min_delay=0.6, max_wait=3.0)
+OPTIONS = EndpointingOptions(min_delay=0.6, max_wait=3.0, max_delay=2.5)
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,22 @@ def interim(t: float) -> Ev:
     return Ev(t, "interim")
 
 
-def run(timeline: list[Ev], *, acks: bool = True) -> list[tuple[str, float]]:
-    machine = Endpointing(OPTIONS, acknowledged_flush=acks)
+def frames(start: float, end: float, voiced: bool) -> list[Ev]:
+    """One voiced or unvoiced frame every 20 ms in [start, end)."""
+    out, t = [], start
+    while t < end - 1e-9:
+        out.append(Ev(round(t, 6), "voiced" if voiced else "unvoiced"))
+        t += 0.02
+    return out
+
+
+def answer(t: float, complete: bool) -> Ev:
+    return Ev(t, "complete" if complete else "incomplete")
+
+
+def run(timeline: list[Ev], *, acks: bool = True,
+        detector: bool = False) -> list[tuple[str, float]]:
+    machine = Endpointing(OPTIONS, acknowledged_flush=acks, detector=detector)
     out = []
 
     def take(decisions) -> None:
@@ -61,6 +75,10 @@ def run(timeline: list[Ev], *, acks: bool = True) -> list[tuple[str, float]]:
             take(machine.voice_started(ev.time, ev.at))
         elif ev.kind == "end":
             take(machine.voice_ended(ev.time, ev.at))
+        elif ev.kind in ("voiced", "unvoiced"):
+            take(machine.voicing(ev.time, ev.kind == "voiced"))
+        elif ev.kind in ("complete", "incomplete"):
+            take(machine.predicted(ev.time, ev.kind == "complete"))
         else:
             take(machine.transcript(ev.time, final=ev.kind != "interim",
                                     has_words=ev.kind != "final-empty"))
@@ -120,6 +138,66 @@ CASES = [
 @pytest.mark.parametrize("name,timeline,acks,expected", CASES, ids=[c[0] for c in CASES])
 def test_end_of_turn_timeline(name, timeline, acks, expected) -> None:
     assert run(timeline, acks=acks) == expected
+
+
+# -- with a turn detector -----------------------------------------------------------------------
+
+def voice_with_pause(onset: float, offset: float) -> list[Ev]:
+    """A voice from ``onset`` to ``offset``, its frames, and the VAD's end 0.45 s later."""
+    return [start(onset + 0.06, onset), *frames(onset + 0.08, offset, True),
+            *frames(offset, offset + 0.44, False), end(offset + 0.45, offset)]
+
+
+DETECTOR_CASES = [
+    ("complete: probe after 0.2 s of pause, prepare the reply, end at min_delay",
+     [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, True), end(2.45, 2.0), final(2.8)],
+     [("probe", 2.2), ("preempt", 2.3), ("flush", 2.6), ("end_of_turn", 2.8)]),
+    ("incomplete ('a table for'): wait max_delay; the user goes on in time",
+     [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, False), end(2.45, 2.0),
+      start(3.56, 3.5)],
+     [("probe", 2.2)]),
+    ("incomplete and nobody goes on: the turn ends at max_delay",
+     [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, False), end(2.45, 2.0), final(4.7)],
+     [("probe", 2.2), ("flush", 4.5), ("end_of_turn", 4.7)]),
+    ("the user goes on inside the VAD's voice: the prepared reply is dropped",
+     [start(1.06, 1.0), *frames(1.08, 2.0, True), *frames(2.0, 2.3, False),
+      answer(2.3, True), *frames(2.3, 2.4, False), *frames(2.4, 2.6, True)],
+     [("probe", 2.2), ("preempt", 2.3), ("cancel_preempt", 2.4)]),
+    ("a new VAD voice after the end drops the prepared reply too",
+     [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, True), end(2.45, 2.0),
+      start(2.56, 2.5)],
+     [("probe", 2.2), ("preempt", 2.3), ("flush", 2.6)][:2] + [("cancel_preempt", 2.56)]),
+    ("no frames (no probe in the voice): probe at the end, the answer shortens the wait",
+     [start(1.06, 1.0), end(2.45, 2.0), answer(2.5, True), final(2.8)],
+     [("probe", 2.45), ("preempt", 2.5), ("flush", 2.6), ("end_of_turn", 2.8)]),
+    ("a late 'complete' ends the wait at once",
+     [start(1.06, 1.0), end(2.45, 2.0), answer(3.0, True), final(3.2)],
+     [("probe", 2.45), ("preempt", 3.0), ("flush", 3.0), ("end_of_turn", 3.2)]),
+    ("no answer at all: max_delay, as for an unfinished turn",
+     [start(1.06, 1.0), end(2.45, 2.0), final(4.7)],
+     [("probe", 2.45), ("flush", 4.5), ("end_of_turn", 4.7)]),
+    ("a blip after the prepared reply: dropped, then prepared again when it ends",
+     [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, True), end(2.45, 2.0), final(2.8),
+      start(2.56, 2.5)][:-2] + [start(2.56, 2.5), end(2.95, 2.58), final(3.1)],
+     [("probe", 2.2), ("preempt", 2.3), ("cancel_preempt", 2.56), ("preempt", 2.95),
+      ("flush", 2.95), ("end_of_turn", 3.1)]),
+]
+
+
+@pytest.mark.parametrize("name,timeline,expected", DETECTOR_CASES,
+                         ids=[c[0] for c in DETECTOR_CASES])
+def test_end_of_turn_with_a_detector(name, timeline, expected) -> None:
+    assert run(timeline, detector=True) == expected
+
+
+def test_an_answer_about_an_old_pause_is_ignored() -> None:
+    machine = Endpointing(OPTIONS, acknowledged_flush=True, detector=True)
+    machine.voice_started(1.06, 1.0)
+    for ev in frames(1.08, 1.5, False):
+        machine.voicing(ev.time, False)
+    machine.voicing(1.5, True)  # the pause is over before the answer comes
+    assert machine.predicted(1.55, True) == []
+    assert not machine.preempted
 
 
 def test_nothing_ends_while_the_voice_is_on() -> None:

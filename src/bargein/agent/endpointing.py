@@ -1,18 +1,27 @@
 """End of the user's turn: when the silence after the user's voice means "your turn".
 
 A pure state machine, like :mod:`bargein.agent.interruption`: fed the user's voice
-boundaries and the recognizer's transcripts with explicit times (session seconds), it returns
-actions and says when it needs to look again (:attr:`Endpointing.deadline`).
+boundaries, voiced/unvoiced frames, the recognizer's transcripts and the turn detector's
+answers with explicit times (session seconds), it returns actions and says when it needs to
+look again (:attr:`Endpointing.deadline`).
 
-- When the voice ends, the utterance is complete after ``min_delay`` seconds of silence,
-  counted from the voice's offset on the audio. Then the recognizer is asked for its final
+- **Probe.** With a turn detector, each pause is judged: once the voice has been unvoiced for
+  :data:`PROBE_PAUSE` (or when the VAD says the voice ended, if no probe ran), ``PROBE`` asks
+  the detector whether the turn sounds complete; its answer comes back through
+  :meth:`Endpointing.predicted`.
+- **Delay.** The utterance is complete after ``min_delay`` seconds of silence after the
+  voice's offset on the audio when the turn sounds complete (or when there is no detector),
+  ``max_delay`` when it sounds unfinished. Then the recognizer is asked for its final
   transcript (``FLUSH``).
-- The turn ends (``END_OF_TURN``) once every flushed utterance has its final transcript, or
-  ``max_wait`` after the last flush, whichever comes first. Recognizers that acknowledge
-  every flush (``STTCapabilities.acknowledges_flush``: an empty final when nothing was
-  recognized) never make the turn wait for a transcript that will not come.
-- A new voice holds the end of the turn while it lasts. A **blip** (a voice shorter than
-  :data:`NOISE_BLIP` with no words recognized in it: a click, a knock, a breath) does not
+- **End.** The turn ends (``END_OF_TURN``) once every flushed utterance has its final
+  transcript, or ``max_wait`` after the last flush. Recognizers that acknowledge every flush
+  (``STTCapabilities.acknowledges_flush``) never make the turn wait for a transcript that
+  will not come.
+- **Preemption.** When the detector says "complete", ``PREEMPT`` lets the session prepare the
+  reply while the end is being confirmed; if the user's voice comes back first,
+  ``CANCEL_PREEMPT`` drops it.
+- **Blips.** A new voice holds the end of the turn while it lasts. A voice shorter than
+  :data:`NOISE_BLIP` with no words recognized in it (a click, a knock, a breath) does not
   move the end of the turn: when it ends, the turn ends when it would have without it. Its
   audio is still flushed (so the recognizer's buffer starts clean), but its final is not
   waited for. Without acknowledgements, a final answers every flush before it.
@@ -26,10 +35,12 @@ from enum import StrEnum
 
 from bargein.agent.options import EndpointingOptions
 
-__all__ = ["NOISE_BLIP", "EndpointAction", "EndpointDecision", "Endpointing"]
+__all__ = ["NOISE_BLIP", "PROBE_PAUSE", "EndpointAction", "EndpointDecision", "Endpointing"]
 
 #: A voice shorter than this (seconds, onset to offset) with no words in it is a noise blip.
 NOISE_BLIP = 0.2
+#: Seconds of unvoiced frames inside the user's voice after which the turn detector is asked.
+PROBE_PAUSE = 0.2
 
 _EPS = 1e-9
 
@@ -37,6 +48,12 @@ _EPS = 1e-9
 class EndpointAction(StrEnum):
     """What the session must do."""
 
+    #: Ask the turn detector whether the turn sounds complete (answer with ``predicted``).
+    PROBE = "probe"
+    #: The turn sounds complete: the reply may be prepared (not played) already.
+    PREEMPT = "preempt"
+    #: The user goes on: drop the reply being prepared.
+    CANCEL_PREEMPT = "cancel_preempt"
     #: The utterance ended: ask the recognizer for its final transcript.
     FLUSH = "flush"
     #: The user's turn is over: take it (if it holds words).
@@ -58,14 +75,21 @@ class _Utterance:
     offset: float
     flush_due: float
     flushed_at: float | None = None
+    complete: bool | None = None  # the detector's answer about the pause after it
 
 
 class Endpointing:
-    """The rules of :mod:`bargein.agent.endpointing`, fed one event at a time."""
+    """The rules of :mod:`bargein.agent.endpointing`, fed one event at a time.
 
-    def __init__(self, options: EndpointingOptions, *, acknowledged_flush: bool = False) -> None:
+    ``detector``: a turn detector will answer ``PROBE`` (without one, every turn waits
+    ``min_delay``).
+    """
+
+    def __init__(self, options: EndpointingOptions, *, acknowledged_flush: bool = False,
+                 detector: bool = False) -> None:
         self.options = options
         self.acknowledged_flush = acknowledged_flush
+        self.detector = detector
         self._voice_open = False
         self._voice_onset = 0.0
         self._words_in_voice = False
@@ -73,6 +97,13 @@ class Endpointing:
         self._held: _Utterance | None = None  # the utterance a new voice may turn out to continue
         # flushes whose final is still to come, oldest first: True if the turn waits for it
         self._pending: deque[bool] = deque()
+        # the pause being judged
+        self._unvoiced_since: float | None = None
+        self._probed = False
+        self._complete: bool | None = None
+        self._preempted = False
+
+    # -- what the session reads ------------------------------------------------------------
 
     @property
     def deadline(self) -> float | None:
@@ -98,6 +129,11 @@ class Endpointing:
         u = self._utterance
         return not self._voice_open and u is not None and u.flushed_at is None
 
+    @property
+    def preempted(self) -> bool:
+        """True while a reply may be being prepared for the turn as it stands."""
+        return self._preempted
+
     def forget_pending_finals(self) -> None:
         """The recognizer was replaced: finals of earlier flushes will never come."""
         self._pending.clear()
@@ -109,6 +145,19 @@ class Endpointing:
         self._voice_open, self._voice_onset, self._words_in_voice = True, onset, False
         if self._utterance is not None:
             self._held, self._utterance = self._utterance, None
+        return self._new_pause(now)
+
+    def voicing(self, now: float, active: bool) -> list[EndpointDecision]:
+        """One input frame inside the voice: ``active`` if it is voiced."""
+        if not self._voice_open:
+            return []
+        if active:
+            return self._new_pause(now) if self._unvoiced_since is not None else []
+        if self._unvoiced_since is None:
+            self._unvoiced_since = now
+        if self.detector and not self._probed and now - self._unvoiced_since >= PROBE_PAUSE:
+            self._probed = True
+            return [EndpointDecision(EndpointAction.PROBE, now)]
         return []
 
     def voice_ended(self, now: float, offset: float) -> list[EndpointDecision]:
@@ -118,11 +167,36 @@ class Endpointing:
         held, self._held = self._held, None
         if blip and held is not None:
             self._utterance = held
-            if held.flushed_at is None:  # its coming flush takes the blip's audio along
-                return self.tick(now)
-            return [self._flush(now, waited=False), *self.tick(now)]
-        self._utterance = _Utterance(offset, offset + self.options.min_delay)
-        return self.tick(now)
+            self._probed, self._complete = True, held.complete
+            decisions = []
+            if held.complete and not self._preempted:
+                self._preempted = True  # the blip cancelled the reply being prepared
+                decisions.append(EndpointDecision(EndpointAction.PREEMPT, now))
+            if held.flushed_at is not None:  # else its coming flush takes the blip along
+                decisions.append(self._flush(now, waited=False))
+            return decisions + self.tick(now)
+        self._utterance = _Utterance(offset, offset + self._delay(), complete=self._complete)
+        decisions = []
+        if self.detector and not self._probed:
+            self._probed = True
+            decisions.append(EndpointDecision(EndpointAction.PROBE, now))
+        return decisions + self.tick(now)
+
+    def predicted(self, now: float, complete: bool) -> list[EndpointDecision]:
+        """The turn detector's answer to the last ``PROBE``."""
+        if not self._probed or self._complete is not None:
+            return []  # an answer about a pause that is over
+        self._complete = complete
+        u = self._utterance
+        if u is not None:
+            u.complete = complete
+            if u.flushed_at is None:
+                u.flush_due = u.offset + self._delay()
+        decisions = []
+        if complete and not self._preempted:
+            self._preempted = True
+            decisions.append(EndpointDecision(EndpointAction.PREEMPT, now))
+        return decisions + self.tick(now)
 
     def transcript(self, now: float, *, final: bool, has_words: bool) -> list[EndpointDecision]:
         """A transcript arrived (``has_words``: it holds recognized words). Only an interim
@@ -152,6 +226,7 @@ class Endpointing:
         self._utterance = None
         if not self.acknowledged_flush:
             self._pending.clear()
+        self._preempted = False  # the session takes the turn, with or without that reply
         decisions.append(EndpointDecision(EndpointAction.END_OF_TURN, now))
         return decisions
 
@@ -161,6 +236,20 @@ class Endpointing:
     def _waiting(self) -> bool:
         """True while a final the turn waits for has not arrived."""
         return any(self._pending)
+
+    def _delay(self) -> float:
+        """Silence needed after the voice: short unless the detector hears an unfinished turn."""
+        if self.detector and self._complete is not True:
+            return self.options.max_delay
+        return self.options.min_delay
+
+    def _new_pause(self, now: float) -> list[EndpointDecision]:
+        """The voice goes on: the pause being judged (and any reply prepared for it) is over."""
+        self._unvoiced_since, self._probed, self._complete = None, False, None
+        if self._preempted:
+            self._preempted = False
+            return [EndpointDecision(EndpointAction.CANCEL_PREEMPT, now)]
+        return []
 
     def _flush(self, now: float, *, waited: bool) -> EndpointDecision:
         self._pending.append(waited)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from bargein.text import BACKCHANNEL_WORDS
@@ -81,7 +82,12 @@ class EndpointingOptions:
 
     ``min_delay`` seconds of silence after the end of the user's speech (the VAD's offset,
     measured on the audio, so it does not move with the VAD's analysis windows) end the
-    utterance; the turn is taken when its final transcript arrives. ``max_wait`` bounds how
+    utterance when the turn sounds complete, or always without a turn detector;
+    ``max_delay`` when the session's turn detector hears an unfinished turn ("a table
+    for ..."). The turn is taken when its final transcript arrives.
+    ``preemptive_generation``: with a turn detector, start preparing the reply (LLM and TTS,
+    nothing played) as soon as the turn sounds complete; it is used if the turn really ended
+    with the same words, and dropped without a sound if the user goes on. ``max_wait`` bounds how
     long the session waits for that final transcript before it uses the latest interim.
     ``min_delay`` should exceed the VAD's own decision delay after the offset (for the
     default Silero settings: ``min_silence_duration`` 0.4 s plus up to about 0.13 s of window
@@ -91,9 +97,20 @@ class EndpointingOptions:
 
     min_delay: float = 0.6
     max_wait: float = 3.0
+    max_delay: float = 2.5
+    preemptive_generation: bool = True
 
     def __post_init__(self) -> None:
-        if not self.min_delay >= 0:
-            raise ValueError(f"min_delay must be >= 0 s, got {self.min_delay!r}")
+        for name in ("min_delay", "max_wait", "max_delay"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                    or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a number of seconds >= 0, got {value!r}")
         if not self.max_wait > 0:
             raise ValueError(f"max_wait must be > 0 s, got {self.max_wait!r}")
+        if self.max_delay < self.min_delay:
+            raise ValueError(f"max_delay ({self.max_delay!r} s) must not be below min_delay "
+                             f"({self.min_delay!r} s)")
+        if not isinstance(self.preemptive_generation, bool):
+            raise ValueError(f"preemptive_generation must be True or False, got "
+                             f"{self.preemptive_generation!r}")

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bargein.agent.endpointing import EndpointAction, EndpointDecision, Endpointing
 from bargein.agent.options import EndpointingOptions
@@ -24,6 +24,9 @@ from bargein.audio.resample import StreamResampler
 from bargein.io import AudioInput
 from bargein.providers.stt import STT, SpeechEvent, SpeechEventType, STTStream
 from bargein.providers.vad import VAD, VADEventType, VADStream
+
+if TYPE_CHECKING:
+    from bargein.providers.turn_detector import TurnDetector
 
 __all__ = ["VOICE_PROBABILITY", "Recognition", "RecognitionHooks"]
 
@@ -54,6 +57,15 @@ class RecognitionHooks(Protocol):
     def on_end_of_turn(self) -> None:
         """The silence after the user's voice means the turn is over."""
 
+    def on_preempt(self) -> None:
+        """The turn sounds complete: a reply may be prepared (not played) already."""
+
+    def on_cancel_preempt(self) -> None:
+        """The user went on: drop the reply being prepared."""
+
+    def current_transcript(self) -> str:
+        """The words of the user's turn so far (for the turn detector)."""
+
     def on_error(self, source: str, error: BaseException) -> None:
         """A provider failed (listening goes on)."""
 
@@ -63,13 +75,23 @@ class Recognition:
 
     def __init__(self, hooks: RecognitionHooks, *, vad: VAD, stt: STT,
                  endpointing: EndpointingOptions, sample_rate: int,
-                 stt_preroll: float | None, clock: Callable[[], float]) -> None:
+                 stt_preroll: float | None, clock: Callable[[], float],
+                 turn_detector: TurnDetector | None = None) -> None:
         self._hooks = hooks
         self._vad, self._stt = vad, stt
         self._rate = sample_rate
         self._clock = clock  # session seconds, from the loop
         self._endpointing = Endpointing(
-            endpointing, acknowledged_flush=stt.capabilities.acknowledges_flush)
+            endpointing, acknowledged_flush=stt.capabilities.acknowledges_flush,
+            detector=turn_detector is not None)
+        self._turn_audio: Any = None
+        if turn_detector is not None:
+            from bargein.providers.latency import Fixed
+            from bargein.providers.turn_detector import TurnDetectorStream
+
+            self._turn_audio = TurnDetectorStream(
+                turn_detector, sample_rate, latency=getattr(turn_detector, "latency", Fixed(0.0)))
+        self._probe: asyncio.Task[None] | None = None
         self._vad_stream: VADStream = vad.stream(sample_rate)
         self._stt_stream: STTStream = stt.stream(sample_rate)
         self._gate = STTGate(self._stt_stream, stt_preroll)
@@ -113,6 +135,8 @@ class Recognition:
         """Stop listening."""
         if self._timer is not None:
             self._timer.cancel()
+        if self._probe is not None:
+            self._probe.cancel()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -138,6 +162,8 @@ class Recognition:
         self._stt_stream.flush()
 
     def _push(self, frame: AudioFrame) -> None:
+        if self._turn_audio is not None:
+            self._turn_audio.push_frame(frame)
         if self._stream_time < self._vad_resume_at:
             self._gate.push(frame, speaking=True)  # no VAD for now: the recognizer hears all
             return
@@ -160,7 +186,9 @@ class Recognition:
         for event in events:
             self._on_vad(event.type, event.time)
         if self._endpointing.voice_open:
-            self._hooks.on_voicing(probability >= VOICE_PROBABILITY)
+            voiced = probability >= VOICE_PROBABILITY
+            self._hooks.on_voicing(voiced)
+            self._apply(self._endpointing.voicing(self._clock(), voiced))
             self._watch_for_stuck_vad(frame)
 
     def _on_vad(self, kind: VADEventType, stream_time: float) -> None:
@@ -253,13 +281,42 @@ class Recognition:
 
     def _apply(self, decisions: list[EndpointDecision]) -> None:
         for decision in decisions:
-            if decision.action is EndpointAction.FLUSH:
+            action = decision.action
+            if action is EndpointAction.FLUSH:
                 try:
                     self._stt_stream.flush()
                 except Exception as exc:
                     self._hooks.on_error("stt", exc)
+            elif action is EndpointAction.PROBE:
+                self._start_probe()
+            elif action is EndpointAction.PREEMPT:
+                self._hooks.on_preempt()
+            elif action is EndpointAction.CANCEL_PREEMPT:
+                self._hooks.on_cancel_preempt()
             else:
+                if self._turn_audio is not None:
+                    self._turn_audio.reset()  # the next turn's audio starts here
                 self._hooks.on_end_of_turn()
+
+    def _start_probe(self) -> None:
+        """Ask the turn detector about the audio and words so far (in the background)."""
+        if self._turn_audio is None:
+            return
+        if self._probe is not None:
+            self._probe.cancel()
+        transcript = self._hooks.current_transcript() or None
+        self._probe = asyncio.create_task(self._run_probe(transcript), name="bargein-turn")
+
+    async def _run_probe(self, transcript: str | None) -> None:
+        try:
+            prediction = await self._turn_audio.decide(transcript)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # no answer: the turn waits max_delay, as if unfinished
+            self._hooks.on_error("turn_detector", exc)
+            return
+        self._apply(self._endpointing.predicted(self._clock(), bool(prediction.complete)))
+        self._schedule()
 
     def _schedule(self) -> None:
         if self._timer is not None:

@@ -55,6 +55,9 @@ class SpeechListener(Protocol):
 class _Plan:
     source: TextSource
     add_to_chat: bool
+    #: a preemptive reply: prepared, not played, and unknown to the listener until released
+    released: asyncio.Event | None = None
+    dropped: bool = False
 
 
 class SpeechQueue:
@@ -73,6 +76,9 @@ class SpeechQueue:
         self._changed = asyncio.Event()
         self.current: SpeechHandle | None = None
         self.player: SpeechPlayer | None = None
+        #: a preemptive reply being prepared (see :meth:`prepare`), not yet released
+        self.held: SpeechHandle | None = None
+        self._preparing_plan: _Plan | None = None
 
     @property
     def queued(self) -> tuple[SpeechHandle, ...]:
@@ -81,14 +87,45 @@ class SpeechQueue:
 
     @property
     def idle(self) -> bool:
-        """True when nothing plays and nothing waits."""
-        return self.current is None and not self._queue
+        """True when nothing plays, nothing waits and nothing is being prepared."""
+        return self.current is None and not self._queue and self.held is None
 
     def schedule(self, handle: SpeechHandle, source: TextSource, *, add_to_chat: bool) -> None:
-        """Play ``handle`` after what is already scheduled."""
+        """Play ``handle`` after what is already scheduled (a reply being prepared is
+        dropped: what comes now was not foreseen by it)."""
+        self.cancel_held()
         self._plans[handle] = _Plan(source, add_to_chat)
         self._queue.append(handle)
         self._changed.set()
+
+    def prepare(self, handle: SpeechHandle, source: TextSource) -> None:
+        """Start making ``handle`` (LLM, TTS) without playing it; the listener hears of it
+        only once :meth:`release` lets it play. Only when idle."""
+        if not self.idle:
+            raise RuntimeError("a reply can only be prepared while nothing else is scheduled")
+        self.held = handle
+        self._plans[handle] = _Plan(source, add_to_chat=True, released=asyncio.Event())
+        self._queue.append(handle)
+        self._changed.set()
+
+    def release(self, handle: SpeechHandle) -> None:
+        """Let the prepared ``handle`` play (from its first sample)."""
+        plan = self._plans.get(handle) or self._preparing_plan
+        if handle is self.held:
+            self.held = None
+        if plan is not None and plan.released is not None:
+            plan.released.set()
+
+    def cancel_held(self) -> None:
+        """Drop the reply being prepared, without a sound or a word to the listener."""
+        handle, self.held = self.held, None
+        if handle is None:
+            return
+        plan = self._plans.get(handle) or self._preparing_plan
+        if plan is not None and plan.released is not None:
+            plan.dropped = True
+            plan.released.set()  # wakes _play, which stops it
+        self.drop(handle)
 
     def drop(self, handle: SpeechHandle) -> None:
         """Remove a queued speech; it ends as interrupted without a sound."""
@@ -100,6 +137,7 @@ class SpeechQueue:
 
     def drop_queued(self, *, force: bool = False) -> None:
         """Drop queued speeches (uninterruptible ones only with ``force``)."""
+        self.cancel_held()
         for handle in list(self._queue):
             if handle.allow_interruptions or force:
                 self.drop(handle)
@@ -129,6 +167,13 @@ class SpeechQueue:
 
     async def _play(self, handle: SpeechHandle, plan: _Plan) -> None:
         listener = self._listener
+        audible = False
+
+        def on_audio() -> None:
+            nonlocal audible
+            audible = True
+            if plan.released is None or plan.released.is_set():
+                listener.speech_audible(handle)
 
         def on_words(new: list[WordTiming], at: float) -> None:
             listener.speech_words(handle, player, new, at)
@@ -136,12 +181,31 @@ class SpeechQueue:
         player = SpeechPlayer(
             plan.source(), tts=self._tts, output=self._output, sample_rate=self._rate,
             frame_duration=self._frame_duration, provider_timeout=self._timeout,
-            on_audio=lambda: listener.speech_audible(handle), on_words=on_words,
+            on_audio=on_audio, on_words=on_words,
         )
-        self.current, self.player = handle, player
+        self.player = player
+        run = asyncio.ensure_future(player.run())
+        if plan.released is not None:  # prepared ahead: held until released (or dropped)
+            self._preparing_plan = plan
+            player.pause()
+            try:
+                await plan.released.wait()
+            finally:
+                self._preparing_plan = None
+            if plan.dropped:  # never heard: stop the work, tell nobody
+                player.interrupt()
+                await asyncio.gather(run, return_exceptions=True)
+                self.player = None
+                handle._mark_done(interrupted=True)
+                return
+        self.current = handle
         listener.speech_started(handle)
+        if plan.released is not None:
+            if audible:
+                listener.speech_audible(handle)
+            player.resume(from_word=False)
         try:
-            interrupted = await player.run()
+            interrupted = await run
         except Exception as exc:  # an output failure: report, recover
             interrupted = True
             self._report_error("audio_output", exc)

@@ -14,10 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bargein.agent import interruption as policy_events
-from bargein.agent.agent import Agent, StopResponse
+from bargein.agent.agent import Agent
 from bargein.agent.chat import ChatContext
 from bargein.agent.events import (
     AgentInterrupted,
@@ -36,13 +36,17 @@ from bargein.agent.recognition import Recognition
 from bargein.agent.reply import SpeechQueue, TextSource, llm_reply_text
 from bargein.agent.session_hooks import SessionHooks
 from bargein.agent.speech import SpeechHandle
-from bargein.agent.turns import TakenTurn, UserTurns
+from bargein.agent.turn_taking import TurnTaking
+from bargein.agent.turns import UserTurns
 from bargein.audio.frame import check_session_rate
 from bargein.io import AudioInput, AudioOutput
 from bargein.providers.llm import LLM, ChatMessage
 from bargein.providers.stt import STT
 from bargein.providers.tts import TTS
 from bargein.providers.vad import VAD
+
+if TYPE_CHECKING:
+    from bargein.providers.turn_detector import TurnDetector
 
 _log = logging.getLogger("bargein.agent")
 
@@ -61,6 +65,9 @@ class AgentSession:
       abandoned with an ``error`` event.
     - ``stt_preroll``: the STT hears only speech found by the VAD plus this many seconds
       before it (saves most of its cost); ``None`` sends it every frame.
+    - ``turn_detector``: a :class:`~bargein.providers.turn_detector.TurnDetector` that tells a
+      finished turn from a pause in the middle of a sentence (``EndpointingOptions``
+      ``min_delay`` / ``max_delay``); None waits ``min_delay`` after every utterance.
     """
 
     def __init__(self, *, vad: VAD, stt: STT, llm: LLM, tts: TTS,
@@ -69,7 +76,8 @@ class AgentSession:
                  turn_limit: UserTurnLimit | None = None,
                  endpointing: EndpointingOptions | None = None,
                  sample_rate: int = 16000, frame_duration: float = 0.02,
-                 provider_timeout: float = 10.0, stt_preroll: float | None = 0.5) -> None:
+                 provider_timeout: float = 10.0, stt_preroll: float | None = 0.5,
+                 turn_detector: TurnDetector | None = None) -> None:
         self.vad, self.stt, self.llm, self.tts = vad, stt, llm, tts
         self.interruption = interruption or InterruptionOptions()
         self.allow_interruptions = allow_interruptions
@@ -79,6 +87,7 @@ class AgentSession:
         self.frame_duration = frame_duration
         self.provider_timeout = provider_timeout
         self.stt_preroll = stt_preroll
+        self.turn_detector = turn_detector
         self.history = ChatContext()
         self._events = EventEmitter()
         self._agent: Agent | None = None
@@ -96,6 +105,7 @@ class AgentSession:
         self._speech: SpeechQueue | None = None
         self._policy_timer: asyncio.TimerHandle | None = None
         self._limit_timer: asyncio.TimerHandle | None = None
+        self._turn_taking = TurnTaking(self)
         self._closed = False
 
     # -- public API -----------------------------------------------------------------------
@@ -154,7 +164,8 @@ class AgentSession:
             report_error=self._report_error)
         self._recognition = Recognition(
             self._hooks, vad=self.vad, stt=self.stt, endpointing=self.endpointing,
-            sample_rate=self.sample_rate, stt_preroll=self.stt_preroll, clock=lambda: self.time)
+            sample_rate=self.sample_rate, stt_preroll=self.stt_preroll, clock=lambda: self.time,
+            turn_detector=self.turn_detector)
         self._recognition.start(audio_input)
         self._tasks = [asyncio.create_task(self._speech.run(), name="bargein-speech")]
         self._set_agent_state("listening")
@@ -206,24 +217,32 @@ class AgentSession:
 
     # -- speech ------------------------------------------------------------------------------
 
-    def _schedule(self, source: TextSource, kind: str, allow: bool | None, *,
-                  add_to_chat: bool = True) -> SpeechHandle:
+    def _new_handle(self, kind: str, allow: bool | None) -> SpeechHandle:
         if self._agent is None or self._speech is None:
             raise RuntimeError("start the session before asking it to speak")
         if allow is None:
             allow = self._agent.allow_interruptions
         if allow is None:
             allow = self.allow_interruptions
-        handle = SpeechHandle(allow_interruptions=allow, source=kind,
-                              interrupt_callback=self._interrupt_speech)
+        return SpeechHandle(allow_interruptions=allow, source=kind,
+                            interrupt_callback=self._interrupt_speech)
+
+    def _schedule(self, source: TextSource, kind: str, allow: bool | None, *,
+                  add_to_chat: bool = True) -> SpeechHandle:
+        handle = self._new_handle(kind, allow)
+        assert self._speech is not None
+        self._turn_taking.prepared = None  # the queue drops a reply prepared ahead
         self._speech.schedule(handle, source, add_to_chat=add_to_chat)
         self._events.emit("speech_created", SpeechCreated(handle, kind, False, self.time))
         return handle
 
-    def _reply_text(self, instructions: str | None) -> AsyncIterator[str]:
+    def _reply_text(self, instructions: str | None, *,
+                    pending: ChatMessage | None = None) -> AsyncIterator[str]:
         agent = self.agent
         messages = [ChatMessage("system", agent.instructions)] if agent.instructions else []
         messages += list(self.history)
+        if pending is not None:  # the user's turn, not in the history yet (a prepared reply)
+            messages.append(pending)
         if instructions:
             messages.append(ChatMessage("system", instructions))
         return llm_reply_text(self.llm, messages, tools=agent.tools,
@@ -261,36 +280,7 @@ class AgentSession:
                 max(0.0, due - self.time),
                 lambda: self._feed_policy(policy_events.Tick(self.time)))
 
-    # -- turns -----------------------------------------------------------------------------------
-
-    def _end_of_turn(self) -> None:
-        """The silence after the user's voice ended the turn: take it if it holds words."""
-        turn = self._turns.current
-        if turn is None or self._user_state == "speaking":
-            return
-        transcript = turn.transcript()
-        current = self.current_speech
-        if not transcript or (not self._policy.real_words(transcript.split())
-                              and current is not None and current.allow_interruptions):
-            self._turns.drop()  # nothing said, or a backchannel while the agent talks
-            return
-        if current is not None and not current.allow_interruptions:
-            return  # held until the protected speech ends (see SessionHooks.speech_finished)
-        taken = self._turns.take(self.time)
-        if taken is not None:
-            self._spawn(self._take_turn(taken), "user turn")
-
-    async def _take_turn(self, taken: TakenTurn) -> None:
-        message = ChatMessage("user", taken.turn.transcript())
-        try:
-            await self.agent.on_user_turn_completed(self.history.copy(), message)
-        except StopResponse:
-            self._add_item(message)
-            taken.message = message
-            return
-        self._add_item(message)
-        taken.message = message
-        self.generate_reply()
+    # -- turn limit ------------------------------------------------------------------------------
 
     def _check_turn_limit(self) -> None:
         self._hooks.check_turn_limit()

@@ -107,7 +107,17 @@ class SessionHooks:
             turn.add(turn.interim, final=True)
 
     def on_end_of_turn(self) -> None:
-        self._s._end_of_turn()
+        self._s._turn_taking.end_of_turn()
+
+    def on_preempt(self) -> None:
+        self._s._turn_taking.preempt()
+
+    def on_cancel_preempt(self) -> None:
+        self._s._turn_taking.drop_prepared()
+
+    def current_transcript(self) -> str:
+        turn = self._s._turns.current
+        return turn.transcript() if turn is not None else ""
 
     def on_error(self, source: str, error: BaseException) -> None:
         self._s._report_error(source, error)
@@ -174,7 +184,7 @@ class SessionHooks:
         turn = s._turns.current
         if turn is not None and turn.transcript() and s._user_state == "listening" \
                 and recognition is not None and not recognition.end_of_turn_pending:
-            s._end_of_turn()
+            s._turn_taking.end_of_turn()
 
     # -- the policy's decisions -----------------------------------------------------------------
 
