@@ -69,7 +69,7 @@ def test_missing_audio_file_is_refused_when_the_step_is_written(tmp_path):
 def test_file_that_is_not_audio_is_refused_when_the_step_is_written(tmp_path):
     junk = tmp_path / "notes.wav"
     junk.write_text("these are my notes, not audio" * 20)
-    with pytest.raises(ScenarioError, match="notes.wav: not a readable audio file"):
+    with pytest.raises(ScenarioError, match=r"notes\.wav: not a readable audio file"):
         scenario.user(junk)
     with pytest.raises(ScenarioError, match="not a readable audio file"):
         scenario.user(b"RIFF....garbage" * 10)
