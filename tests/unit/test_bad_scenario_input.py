@@ -225,3 +225,23 @@ def test_run_inside_a_running_loop_points_to_arun():
 
     with pytest.raises(ScenarioError, match=r"inside a running event loop .* scenario\.arun"):
         asyncio.run(inside())
+
+
+BAD_CHECKS = [
+    (lambda: scenario.expect_stopped_within(NAN), r"expect_stopped_within\(seconds\) must be "
+                                                  "a finite number of seconds >= 0, got nan"),
+    (lambda: scenario.expect_stopped_within(-0.1), "got -0.1"),
+    (lambda: scenario.expect_no_overlap_longer_than(INF), "got inf"),
+    (lambda: scenario.expect_reply_mentions(""), r"word 1 cannot be spoken: it is empty"),
+    (lambda: scenario.expect_reply_mentions("hours", None), "word 2 cannot be spoken"),
+    (lambda: scenario.expect_metric("overlap", at_most=NAN), r"at_most=...\) must be a finite"),
+    (lambda: scenario.expect_metric("overlap", at_least="1"), "got '1'"),
+    (lambda: scenario.expect_metric("overlap", at_most=0.1, at_least=0.5), "no value can pass"),
+    (lambda: scenario.metric("overlap", at_most=INF), "got inf"),
+]
+
+
+@pytest.mark.parametrize("make, message", BAD_CHECKS)
+def test_a_check_that_could_never_fail_or_never_pass_is_refused(make, message):
+    with pytest.raises(ScenarioError, match=message):
+        make()
