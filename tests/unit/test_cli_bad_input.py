@@ -122,7 +122,7 @@ def test_reports_that_cannot_be_written_are_refused_before_the_run(tmp_path):
     one_error_line(bargein("run", str(path), "--report", str(a_file)),
                    f"--report {a_file}: is a file, not a folder")
     one_error_line(bargein("run", str(path), "--report", str(a_file / "reports")),
-                   f"--report {a_file / 'reports'}: cannot write there (Not a directory)")
+                   f"--report {a_file / 'reports'}: {a_file} is a file, not a folder")
     assert not (tmp_path / "reports").exists()
 
 
@@ -133,7 +133,7 @@ def test_a_read_only_report_folder_is_refused(tmp_path):
                                    "script=[scenario.succeed()])\n")
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o500)
-    one_error_line(bargein("run", str(path), "--report", str(locked)), "cannot write there")
+    one_error_line(bargein("run", str(path), "--report", str(locked)), "cannot write in")
 
 
 @pytest.mark.parametrize("port", ["70000", "-1"])
@@ -154,7 +154,8 @@ def test_console_record_in_a_place_that_cannot_be_written(tmp_path):
     a_file = tmp_path / "taken"
     a_file.write_text("")
     one_error_line(bargein("console", str(AGENT_FILE), "--text", "--record",
-                           str(a_file / "call.wav")), f"--record {a_file}: is a file")
+                           str(a_file / "call.wav")),
+                   f"--record {a_file / 'call.wav'}: {a_file} is a file, not a folder")
 
 
 def test_bench_outputs_are_checked_before_the_benchmark_runs(tmp_path):
@@ -189,3 +190,26 @@ def test_missing_extra_keeps_its_name_in_run(tmp_path):
 def test_missing_extra_keeps_its_name_in_console():
     one_error_line(bargein("console", str(AGENT_FILE), "--text", core_only=True),
                    "needs the Python package", "pip install 'bargein[local]'")
+
+
+def test_an_agent_file_that_exits_while_loading_is_named(tmp_path):
+    agent = tmp_path / "agent.py"
+    agent.write_text("import sys\nsys.exit(0)\n")
+    one_error_line(bargein("console", str(agent), "--text"),
+                   f"{agent}: the file called sys.exit(0) while being loaded")
+
+
+def test_pytest_plugin_refuses_a_report_folder_it_cannot_write_before_the_run(tmp_path):
+    scenario_file(tmp_path, "S = scenario.Scenario('s', agent=Null, "
+                            "script=[scenario.succeed()])\n", name="my_scenarios.py")
+    (tmp_path / "test_voice.py").write_text(
+        "from my_scenarios import S\n\n\ndef test_s(run_scenario):\n    run_scenario(S)\n")
+    taken = tmp_path / "taken"
+    taken.write_text("")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "--bargein-reports", str(taken), "test_voice.py"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 1, out.stdout
+    assert f"--bargein-reports {taken / 'test-s' / 's'}: {taken} is a file, not a " \
+           "folder" in out.stdout, out.stdout
+    assert "Traceback" not in out.stdout
