@@ -7,7 +7,7 @@ to the main question. Both speeches are uninterruptible, so talking on does not 
 
     python examples/agents/interrupt_user.py               # simulated call, virtual time
     python examples/agents/interrupt_user.py --stt local   # real speech recognition
-    python examples/agents/interrupt_user.py console       # live mode (not available yet)
+    python examples/agents/interrupt_user.py console       # talk to it live (--text: type)
 
 After the greeting, the simulated caller launches into a six-sentence story. The timeline shows
 the limit firing just after the third sentence, and the agent cutting in over the caller.

@@ -9,7 +9,7 @@ the start of the next turn. ``--keep`` keeps it instead and the agent answers it
     python examples/agents/uninterruptable.py               # simulated call, virtual time
     python examples/agents/uninterruptable.py --keep        # answer what was said over it
     python examples/agents/uninterruptable.py --stt local   # real speech recognition
-    python examples/agents/uninterruptable.py console       # live mode (not available yet)
+    python examples/agents/uninterruptable.py console       # talk to it live (--text: type)
 """
 
 from __future__ import annotations

@@ -17,9 +17,14 @@ reply) runs from the agent's ``on_enter``, which LiveKit calls when the session 
 pocketsphinx + Whisper (``plugins.STT.local()``). Under bargein scenarios the agent is built
 by :func:`build` (``LiveKitAgentAdapter(build)``), with the oracle STT.
 
-Note what the recipe's counting does: interim transcripts are cumulative (each one repeats
-the turn so far), so appending every interim counts the same sentence several times and the
-cut-in comes well before the third sentence. The bargein scenario shows it on the recording.
+Note what the recipe's counting relies on: it appends every interim transcript to the buffer
+and counts sentence ends in it. Interim transcripts are cumulative only within a sentence
+here (the STT finalizes each sentence, as streaming cloud STTs do at a pause), and only the
+last interim of a sentence carries its period, so each sentence is counted once: the cut-in
+comes just after the third sentence, while the caller is in the fourth (the test
+``test_talkative_caller_is_cut_in_on_after_the_third_sentence`` checks it on the recording).
+With an STT whose interims run across sentences, the same counting would count a sentence
+again with every later interim and cut in early.
 """
 
 from __future__ import annotations

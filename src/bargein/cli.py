@@ -8,9 +8,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bargein._paths import writable_file, writable_folder
 from bargein.errors import BargeinError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -20,8 +22,13 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    _error_line(message)
     raise typer.Exit(2)
+
+
+def _error_line(message: str) -> None:
+    # escape(): "pip install 'bargein[local]'" must not lose "[local]" as console markup
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
 
 
 @app.command()
@@ -36,9 +43,10 @@ def run(
         help="Put each recording inside its report page (default), or link the WAV file."),
 ) -> None:
     """Run scenarios; exit code 1 if any fails."""
-    from bargein.scenario.suite import collect, run_suite
+    from bargein.scenario.suite import LOG_FILE, collect, run_suite
 
     try:
+        writable_folder(report, "--report")
         entries = collect(paths)
     except BargeinError as exc:
         _fail(str(exc))
@@ -52,7 +60,7 @@ def run(
 
         def done(entry):  # type: ignore[no-untyped-def]
             mark = "[green]PASS[/]" if entry.passed else "[red]FAIL[/]"
-            progress.console.print(f"{mark} {entry.scenario.name}", highlight=False)
+            progress.console.print(f"{mark} {escape(entry.scenario.name)}", highlight=False)
             progress.advance(task)
 
         results = run_suite(entries, seed=seed, live=live, report_dir=report, on_done=done,
@@ -61,9 +69,17 @@ def run(
     failed = [e for e in results if not e.passed]
     for entry in failed:
         reason = entry.error or (entry.result.reasoning if entry.result else "")
-        where = f" (report: {entry.report.parent / 'report.html'})" if entry.report else ""
-        err.print(f"[red]FAILED[/] {entry.scenario.name}: {reason}{where}", highlight=False)
-    console.print(f"reports: {report / 'index.html'}")
+        where = [f"report: {entry.report.parent / 'report.html'}"] if entry.report else []
+        where += [f"log: {entry.log_file}"] if entry.log_file else []
+        where_text = f" ({', '.join(where)})" if where else ""
+        err.print(f"[red]FAILED[/] {escape(entry.scenario.name)}: {escape(reason)}"
+                  f"{escape(where_text)}", highlight=False)
+    logged = sum(len(e.log) for e in results)
+    if logged:
+        console.print(f"{logged} log line(s) and warning(s) from the agents under test were "
+                      f"kept in their report folders ({LOG_FILE}), not printed here",
+                      highlight=False)
+    console.print(f"reports: {escape(str(report / 'index.html'))}", highlight=False)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -76,11 +92,11 @@ def _summary(results, wall: float) -> None:  # type: ignore[no-untyped-def]
     for e in results:
         r = e.result
         if r is None:
-            table.add_row(e.scenario.name, "[red]ERROR[/]", "", "", "", "", "")
+            table.add_row(escape(e.scenario.name), "[red]ERROR[/]", "", "", "", "", "")
             continue
         s = r.metrics.summary()
         table.add_row(
-            e.scenario.name, "[green]PASS[/]" if e.passed else "[red]FAIL[/]",
+            escape(e.scenario.name), "[green]PASS[/]" if e.passed else "[red]FAIL[/]",
             _ms(s["stop_latency_p50"]), _ms(s["response_latency_p50"]),
             "-" if s["false_interruption_rate"] is None else f"{s['false_interruption_rate']:.0%}",
             f"{r.duration:.1f} s", f"{r.wall_seconds:.1f} s")
@@ -133,6 +149,10 @@ def console_command(
 
     if stt not in STT_CHOICES or (stt == "oracle" and not text):
         _fail(f"--stt must be one of {', '.join(STT_CHOICES)} (oracle only with --text)")
+    if record is not None:
+        if record.suffix.lower() != ".wav":
+            _fail(f"--record {record}: the recording is a WAV file; give a name ending in .wav")
+        writable_file(record, "--record")
     raise typer.Exit(run_console(load_agent_file(path), text=text, record=record, stt=stt))
 
 
@@ -154,6 +174,8 @@ def serve_command(
     if stt not in ("local", "whisper", "oracle"):
         _fail("--stt must be local, whisper or oracle (oracle: clients send 'truth' "
               "messages; for tests)")
+    if not 0 <= port <= 65535:
+        _fail(f"--port must be between 0 and 65535 (0: any free port), got {port}")
     spec = load_agent_file(path)
 
     def ready(server) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +205,13 @@ def bench_command(
     except ValueError as exc:
         _fail(str(exc))
     if cases < 1:
-        _fail("--cases must be at least 1")
+        _fail(f"--cases must be at least 1, got {cases}")
+    try:
+        for option, target in (("--json", json_path), ("--plot", plot)):
+            if target is not None:
+                writable_file(target, option)
+    except BargeinError as exc:
+        _fail(str(exc))
     readme = None
     if write_readme:
         base = _examples_folder()
@@ -196,13 +224,31 @@ def bench_command(
     console.print(bench.speed_line(data, bench.machine()), highlight=False)
 
 
+#: click's exception base (typer vendors its own click in recent versions: take it from there).
+_USAGE_ERRORS = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main() -> None:
-    """Entry point of the ``bargein`` command."""
+    """Entry point of the ``bargein`` command.
+
+    Exit codes: 0 success, 1 a scenario failed, 2 bad input (usage, a scenario file or a
+    path that cannot work, a missing extra), each told in one ``error:`` line on stderr.
+    """
     try:
-        app()
+        code = app(standalone_mode=False)
+    except _USAGE_ERRORS as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed already
+            sys.exit(exc.exit_code)
+        where = getattr(exc, "ctx", None)
+        hint = f" (see: {where.command_path} --help)" if where is not None else ""
+        _error_line(exc.format_message() + hint)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
     except BargeinError as exc:  # anything a command did not turn into a message itself
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        _error_line(str(exc))
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,17 @@ class EmptyAudioError(AudioFormatError):
     """Audio with no samples where some are required."""
 
 
+class WavError(AudioFormatError):
+    """An audio file (or audio-file bytes) that cannot be read as it is: not audio, corrupt,
+    cut short, or in a layout that makes no sense. ``source`` names the file ("audio data"
+    for bytes) and ``problem`` says what is wrong with it."""
+
+    def __init__(self, source: str, problem: str) -> None:
+        self.source = source
+        self.problem = problem
+        super().__init__(f"{source}: {problem}")
+
+
 class MissingExtraError(BargeinError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
@@ -34,6 +45,11 @@ class MissingExtraError(BargeinError, ImportError):
             f"{feature} needs the Python package {module!r}, which is not installed. "
             f"Install it with: pip install 'bargein[{extra}]'"
         )
+
+
+class OutputPathError(BargeinError):
+    """A place to write results (a folder or a file) that cannot be written: it is a file
+    where a folder is needed, a folder where a file is needed, or not writable."""
 
 
 class ModelFileError(BargeinError, RuntimeError):

@@ -40,6 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _runner(config: pytest.Config, node_name: str):  # type: ignore[no-untyped-def]
+    from bargein._paths import writable_folder
+    from bargein.errors import OutputPathError
     from bargein.scenario.definition import Scenario
     from bargein.scenario.report import write_report
 
@@ -51,8 +53,15 @@ def _runner(config: pytest.Config, node_name: str):  # type: ignore[no-untyped-d
         if not isinstance(scenario, Scenario):
             raise TypeError(f"run_scenario() takes a bargein Scenario, got "
                             f"{type(scenario).__name__}")
-        result = scenario.run(seed=seed, live=live)
         folder = root / _slug(node_name) / _slug(scenario.name)
+        try:  # before the run, not after it
+            writable_folder(folder, "--bargein-reports")
+            unwritable = None
+        except OutputPathError as exc:
+            unwritable = str(exc)
+        if unwritable is not None:
+            pytest.fail(unwritable, pytrace=False)
+        result = scenario.run(seed=seed, live=live)
         report = write_report(result, folder)
         if must_pass and not result.success:
             pytest.fail(f"voice scenario {scenario.name!r} failed: {result.reasoning}\n"

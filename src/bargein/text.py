@@ -27,6 +27,27 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def unspeakable(text: object) -> str | None:
+    """Why ``text`` cannot be spoken by a TTS, or None if it can.
+
+    Speakable text is a ``str`` with at least one word (letters or digits: "😀" alone has
+    none), without control characters other than tab and newline (a NUL would end the text
+    early inside a C library) and without unpaired surrogates (they cannot be encoded).
+    """
+    if not isinstance(text, str):
+        return f"it is not text ({type(text).__name__})"
+    if not text.strip():
+        return "it is empty or only whitespace"
+    bad = next((c for c in text if (c < " " and c not in "\t\n\r") or c == "\x7f"), None)
+    if bad is not None:
+        return f"it holds the control character {bad!r}"
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        return "it holds an unpaired surrogate (not valid Unicode text)"
+    if not words(text):
+        return "it has no words to speak (only symbols, punctuation or emoji)"
+    return None
+
+
 def normalize_words(text: str) -> list[str]:
     """Lower-case words for comparison: punctuation dropped, single digits spelled out."""
     out = []

@@ -148,3 +148,41 @@ def test_pytest_plugin_fails_the_test_with_reason_and_report_path(tmp_path):
     assert "voice scenario 'promises a discount' failed" in out.stdout
     assert "missing ['fifty percent discount']" in out.stdout
     assert f"report: {reports / 'test-bad' / 'promises-a-discount' / 'report.html'}" in out.stdout
+
+
+LIVEKIT_SCENARIO = '''
+import importlib.util
+import sys
+from pathlib import Path
+
+from bargein import scenario
+from bargein.adapters.livekit import LiveKitAgentAdapter
+
+EXAMPLE = Path({example!r})
+sys.path.insert(0, str(EXAMPLE.parent))
+spec = importlib.util.spec_from_file_location("lk_uninterruptable", EXAMPLE)
+recipe = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(recipe)
+
+S = scenario.Scenario("talking over livekit", agent=lambda: LiveKitAgentAdapter(recipe.build),
+                      script=[scenario.agent(wait=False),
+                              scenario.user("Sorry, what are your business hours?"),
+                              scenario.agent()])
+'''
+
+
+def test_livekit_log_lines_stay_out_of_the_run_output(tmp_path):
+    # LiveKit warns "skipping reply to user input" when the caller talks over uninterruptible
+    # speech, and about the recipe's deprecated preemptive_generation option
+    pytest.importorskip("livekit.agents")
+    path = tmp_path / "livekit_case.py"
+    path.write_text(LIVEKIT_SCENARIO.format(
+        example=str(ROOT / "examples" / "livekit" / "uninterruptable.py")))
+    out = bargein("run", str(path), "--report", str(tmp_path / "reports"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stderr == ""
+    assert "skipping reply" not in out.stdout and "deprecated" not in out.stdout
+    assert "kept in their report folders (log.txt)" in out.stdout
+    log = (tmp_path / "reports" / "talking-over-livekit" / "log.txt").read_text()
+    assert "WARNING livekit.agents: skipping reply to user input" in log
+    assert "preemptive_generation is deprecated" in log

@@ -35,8 +35,9 @@ def _lines(text: str) -> list[tuple[float, str, str]]:
     out = []
     for raw in text.replace("\r", "").splitlines():
         m = LINE.match(raw)
-        if m:
-            out.append((float(m.group(1)), m.group(2), m.group(3)))
+        if m:  # a late event ends with "(at <when it happened>)": keep the text alone
+            what = re.sub(r" \(at \d+\.\d+\)$", "", m.group(3))
+            out.append((float(m.group(1)), m.group(2), what))
     return out
 
 
@@ -60,6 +61,8 @@ def test_typing_over_the_agent_stops_it_and_the_agent_answers_the_line(tmp_path)
     assert child.exitstatus == 0, log.getvalue()[-3000:]
 
     lines = _lines(log.getvalue())
+    times = [t for t, _, _ in lines]
+    assert times == sorted(times), "console lines out of time order"
     cut = next(i for i, (_, who, what) in enumerate(lines)
                if who == "agent" and what.startswith("[1] INTERRUPTED (barge_in)"))
     typed_at = next(t for t, who, what in lines if who == "you" and what.startswith("typed:"))

@@ -57,17 +57,19 @@ def test_agent_must_be_an_adapter():
         scenario.run("x", agent=object(), script=[scenario.agent()])
 
 
-def test_missing_audio_file_is_refused(tmp_path):
-    with pytest.raises(ScenarioError, match=r"step 1 .*not found"):
-        run([scenario.user(tmp_path / "missing.wav")])
+def test_missing_audio_file_is_refused_when_the_step_is_written(tmp_path):
+    with pytest.raises(ScenarioError, match=r"user\(\): audio file not found"):
+        scenario.user(tmp_path / "missing.wav")
     with pytest.raises(ScenarioError, match="not found"):
-        run([scenario.user(str(tmp_path / "missing.wav"))])  # a path given as text
+        scenario.user(str(tmp_path / "missing.wav"))  # a path given as text
+    with pytest.raises(ScenarioError, match=r"interrupt\(\): audio file not found"):
+        scenario.interrupt(tmp_path / "missing.wav")
 
 
-def test_file_that_is_not_audio_is_refused(tmp_path):
+def test_file_that_is_not_audio_is_refused_when_the_step_is_written(tmp_path):
     junk = tmp_path / "notes.wav"
     junk.write_text("these are my notes, not audio" * 20)
+    with pytest.raises(ScenarioError, match=r"notes\.wav: not a readable audio file"):
+        scenario.user(junk)
     with pytest.raises(ScenarioError, match="not a readable audio file"):
-        run([scenario.user(junk)])
-    with pytest.raises(ScenarioError, match="not a readable audio file"):
-        run([scenario.user(b"RIFF....garbage" * 10)])
+        scenario.user(b"RIFF....garbage" * 10)

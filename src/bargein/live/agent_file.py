@@ -136,6 +136,12 @@ def load_agent_file(path: str | Path) -> AgentSpec:
         spec.loader.exec_module(module)
     except BargeinError:
         raise
+    except SystemExit as exc:  # exiting while being imported would end the command silently
+        del sys.modules[module_name]
+        raise AgentFileError(f"{path}: the file called sys.exit({exc.code!r}) while being "
+                             "loaded; an agent file only defines build_session() and the "
+                             "agent (move script code under if __name__ == '__main__':)"
+                             ) from None
     except Exception as exc:
         del sys.modules[module_name]
         raise AgentFileError(f"{path}: failed to load: {type(exc).__name__}: {exc}") from exc

@@ -38,7 +38,8 @@ from typing import Any, TextIO
 
 from bargein.audio.frame import AudioFrame
 from bargein.live.agent_file import USER_VOICE, AgentSpec, live_providers, warm_up
-from bargein.live.events import Record, SessionLog
+from bargein.live.console_lines import ConsolePrinter, session_clock
+from bargein.live.events import SessionLog
 
 SAMPLE_RATE = 16000
 FRAME = 0.02
@@ -48,70 +49,6 @@ QUIET_AFTER_EOF = 1.5
 
 class NoAudioDevice(Exception):
     """No microphone or speaker (or no PortAudio): the console falls back to text mode."""
-
-
-def format_record(record: Record) -> str | None:
-    """One console line for a :class:`~bargein.live.events.SessionLog` record (or None)."""
-    e = record["event"]
-    who, what = "", ""
-    if e == "agent_words_heard":
-        who, what = "agent", f"[{record['speech']}] " + " ".join(record["words"])
-    elif e == "agent_state_changed":
-        who, what = "agent", f"state {record['old']} -> {record['new']}"
-    elif e == "user_state_changed":
-        who, what = "user", "speaking" if record["new"] == "speaking" else "stopped speaking"
-    elif e == "user_input_transcribed":
-        kind = "final" if record["is_final"] else "interim"
-        flag = " (DISCARDED: said over uninterruptible speech)" if record["discarded"] else ""
-        who, what = "stt", f"{kind}: {record['transcript']!r}{flag}"
-    elif e == "speech_created":
-        mode = "" if record["allow_interruptions"] else ", uninterruptible"
-        who, what = "agent", f"[{record['speech']}] scheduled ({record['source']}{mode})"
-    elif e == "agent_interrupted":
-        who, what = "agent", (f"[{record['speech']}] INTERRUPTED ({record['reason']}), "
-                              f"heard: {record['heard_text']!r}")
-    elif e == "speech_done":
-        if record["started_at"] is None:
-            who, what = "agent", f"[{record['speech']}] dropped"
-        else:
-            how = "interrupted" if record["interrupted"] else "played to the end"
-            who, what = "agent", f"[{record['speech']}] done ({how})"
-    elif e == "agent_false_interruption":
-        who, what = "agent", f"false interruption (resumed={record['resumed']})"
-    elif e == "conversation_item_added":
-        flag = " [interrupted]" if record["interrupted"] else ""
-        who, what = "history", f"{record['role']}: {record['content']!r}{flag}"
-    elif e == "user_turn_exceeded":
-        who, what = "agent", f"USER TURN EXCEEDED ({record['reason']})"
-    elif e == "error":
-        who, what = "ERROR", f"{record['source']}: {record['error']}"
-    elif e == "typed":
-        who, what = "you", f"typed: {record['text']}"
-    elif e == "saying":
-        who, what = "you", f"saying {record['duration']:.2f} s of audio"
-    elif e == "notice":
-        who, what = "console", record["text"]
-    else:
-        return None
-    return f"{record['t']:7.2f}  {who:<8} {what}"
-
-
-class _Printer:
-    """Prints records as lines, flushed at once (a terminal or a pipe reads them live)."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self._last_interim = ""
-
-    def __call__(self, record: Record) -> None:
-        if record["event"] == "user_input_transcribed" and not record["is_final"]:
-            if record["transcript"] == self._last_interim:
-                return
-            self._last_interim = record["transcript"]
-        line = format_record(record)
-        if line is not None:
-            self.out.write(line + "\n")
-            self.out.flush()
 
 
 class _LineReader:
@@ -183,7 +120,8 @@ class TextConsole:
         self.providers = live_providers(spec, stt=stt, truth=self.truth)
         self.agent, self.session = spec.new(self.providers)
         self.user_tts = EspeakTTS(voice=user_voice)
-        self.log = SessionLog(self.session, _Printer(out or sys.stdout))
+        self.log = SessionLog(self.session, ConsolePrinter(out or sys.stdout,
+                                                           session_clock(self.session)))
         self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         self._speaker: asyncio.Task[None] | None = None
         self._last_utterance: Any = None
@@ -257,7 +195,8 @@ class AudioConsole:
         self.spec = spec
         self.providers = live_providers(spec, stt=stt)
         self.agent, self.session = spec.new(self.providers)
-        self.log = SessionLog(self.session, _Printer(out or sys.stdout))
+        self.log = SessionLog(self.session, ConsolePrinter(out or sys.stdout,
+                                                           session_clock(self.session)))
         self.recorder = StereoRecorder(SAMPLE_RATE, ("user", "agent"))
         self.input = QueueAudioInput(SAMPLE_RATE)
         self.output = PacedAudioOutput(SAMPLE_RATE, self._play)

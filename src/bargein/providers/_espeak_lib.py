@@ -11,9 +11,10 @@ Two facts about espeak-ng shape this module:
   buffer...), so the same text spoken twice does not give the same samples. No API resets
   it. To be deterministic, each synthesis runs in a freshly loaded copy of the library:
   :func:`session` loads it, initialises it, and unloads it again (about 1 ms plus ~7 ms to
-  load the voice's dictionary). The copy is private to bargein (a file in a temporary
-  directory), so another package in the process that uses espeak-ng (phonemizers...) neither
-  disturbs nor is disturbed by it.
+  load the voice's dictionary). The copy is private to bargein (in memory on Linux, else a
+  file in a temporary folder: :mod:`bargein.providers._private_library`), so another
+  package in the process that uses espeak-ng (phonemizers...) neither disturbs nor is
+  disturbed by it.
 
 Struct layouts follow ``speak_lib.h`` of espeak-ng 1.52 (the version in the wheel); the tests
 check them empirically (word events carry sane text positions and audio times).
@@ -21,18 +22,15 @@ check them empirically (word events carry sane text positions and audio times).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import ctypes
 import os
-import shutil
-import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bargein._extras import require
+from bargein.providers._private_library import private_copy, unload
 
 #: Serialises every use of the espeak-ng library in this process.
 LOCK = threading.RLock()
@@ -226,7 +224,7 @@ def session() -> Iterator[Session]:
             finally:
                 lib.espeak_Terminate()
         finally:
-            _unload(lib)
+            unload(lib)
 
 
 def _declare(lib: ctypes.CDLL) -> None:
@@ -257,15 +255,6 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(EspeakVoice))
 
 
-def _unload(lib: ctypes.CDLL) -> None:
-    import _ctypes
-
-    if sys.platform == "win32":
-        _ctypes.FreeLibrary(lib._handle)  # type: ignore[attr-defined]
-    else:
-        _ctypes.dlclose(lib._handle)  # type: ignore[attr-defined]
-
-
 def _parse_languages(addr: int | None) -> tuple[str, ...]:
     # (priority byte, NUL-terminated language name)* then a zero priority byte.
     out: list[str] = []
@@ -287,12 +276,8 @@ def _private_copy() -> tuple[str, str]:
             loader = require("espeakng_loader", extra="local", feature="espeak-ng TTS")
             source = loader.get_library_path()
             data_path = loader.get_data_path()
-            folder = tempfile.mkdtemp(prefix="bargein-espeak-")
-            atexit.register(shutil.rmtree, folder, ignore_errors=True)
             name = os.path.basename(source).replace("espeak-ng", "espeak-ng-bargein", 1)
-            path = os.path.join(folder, name)
-            shutil.copyfile(source, path)
-            _copy = (path, data_path)
+            _copy = (private_copy(source, name), data_path)
         return _copy
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from bargein.adapters.base import AgentAdapter
 from bargein.errors import ScenarioError
+from bargein.scenario import validation as check
+from bargein.scenario.options import check_run_options
 from bargein.scenario.result import ScenarioResult
 from bargein.scenario.steps import validate
 
@@ -36,6 +38,11 @@ class Scenario:
         if self.agent is None:
             raise ScenarioError(f"scenario {self.name!r} has no agent: pass agent=<an adapter, "
                                 "or a function returning one>")
+        if not isinstance(self.agent, AgentAdapter) and not callable(self.agent):
+            raise ScenarioError(f"scenario {self.name!r}: agent must be an adapter or a "
+                                f"function returning one, got {type(self.agent).__name__}")
+        check.text(self.description, f"scenario {self.name!r}: description")
+        check_run_options(self.options, where=f"scenario {self.name!r}")
         validate(self.script)
 
     def adapter(self) -> AgentAdapter:
@@ -58,6 +65,7 @@ class Scenario:
 
         options = dict(self.options)
         if seed is not None:
+            check.seed(seed, f"scenario {self.name!r}: run(seed=...)")
             options["seed"] = seed
         return run(self.name, self.description, agent=self.adapter(), script=self.script,
                    live=live, **options)

@@ -7,11 +7,13 @@ message after that barge-in. Checks are evaluated once the scenario has ended.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bargein.errors import ScenarioError
+from bargein.scenario import validation as valid
 from bargein.scenario.metrics import Metrics, UserUtterance, merge_spans
 from bargein.scenario.steps import Step
 from bargein.scenario.wording import (
@@ -73,6 +75,7 @@ def _reply_after(ctx: CheckContext, t: float) -> str | None:
 
 def expect_stopped_within(seconds: float) -> ExpectStep:
     """The agent's audio stopped within ``seconds`` of the latest barge-in's onset."""
+    valid.seconds(seconds, "expect_stopped_within(seconds)")
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         u = _latest_barge_in(ctx)
@@ -93,6 +96,8 @@ def expect_reply_mentions(*words: str) -> ExpectStep:
     at least one of ``words`` (case-insensitive)."""
     if not words:
         raise ScenarioError("expect_reply_mentions() needs at least one word")
+    for i, word in enumerate(words, 1):  # "" is in any reply: a check that could not fail
+        valid.speakable(word, f"expect_reply_mentions() word {i}")
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         anchor = _latest_barge_in(ctx) or (ctx.utterances[ctx.utterances_before - 1]
@@ -151,6 +156,7 @@ def reply_addresses(interruption: str, reply: str) -> tuple[bool, str]:
 
 def expect_no_overlap_longer_than(seconds: float) -> ExpectStep:
     """No stretch of both parties speaking at once lasts longer than ``seconds``."""
+    valid.seconds(seconds, "expect_no_overlap_longer_than(seconds)")
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         longest = 0.0
@@ -170,6 +176,13 @@ def expect_metric(name: str, *, at_most: float | None = None,
         raise ScenarioError(f"unknown metric {name!r}; metrics are {known}")
     if at_most is None and at_least is None:
         raise ScenarioError(f"expect_metric({name!r}) needs at_most= and/or at_least=")
+    for bound, value in (("at_most", at_most), ("at_least", at_least)):
+        if value is not None and (not valid.is_number(value) or not math.isfinite(value)):
+            raise ScenarioError(f"expect_metric({name!r}, {bound}=...) must be a finite "
+                                f"number, got {value!r}")
+    if at_most is not None and at_least is not None and at_least > at_most:
+        raise ScenarioError(f"expect_metric({name!r}): at_least={at_least:g} is above "
+                            f"at_most={at_most:g}, so no value can pass")
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         summary = ctx.metrics.summary()

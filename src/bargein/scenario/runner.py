@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-import re
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,6 +38,7 @@ from bargein.scenario.steps import (
     Step,
     UserStep,
     VerdictStep,
+    as_audio_or_text,
     validate,
 )
 from bargein.scenario.timeline import Timeline
@@ -47,7 +46,6 @@ from bargein.scenario.user_lines import Turn, conversation_so_far
 from bargein.sim.room import Room
 from bargein.text import BACKCHANNEL_WORDS, normalize_words
 
-_AUDIO_PATH = re.compile(r"\S+\.(wav|flac|ogg|mp3|aiff?)", re.IGNORECASE)
 _LEVEL = 64  # |sample| above this (about -54 dBFS) counts as audible speech
 
 Speech = tuple[AudioFrame | SynthesizedSpeech, str]
@@ -154,9 +152,7 @@ class ScenarioRun:
         for i, step in enumerate(self.steps, 1):
             if not isinstance(step, (UserStep, InterruptStep)):
                 continue
-            content = step.content
-            if isinstance(content, str) and _AUDIO_PATH.fullmatch(content.strip()):
-                content = Path(content.strip())
+            content = as_audio_or_text(step.content)
             if isinstance(content, str):
                 if not content.strip():
                     raise ScenarioError(f"step {i} ({step.describe()}) has nothing to say")

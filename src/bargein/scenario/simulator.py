@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bargein.errors import ScenarioError
+from bargein.scenario import validation as check
 from bargein.scenario.user_lines import (
     DEFAULT_PHRASES,
     Turn,
@@ -42,26 +43,25 @@ class InterruptionConfig:
     seed: int | None = None
 
     def __post_init__(self) -> None:
-        p = self.probability
-        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ScenarioError(f"InterruptionConfig: probability must be between 0 and 1, "
-                                f"got {p!r}")
-        try:
-            low, high = (float(x) for x in self.delay_range)
-        except (TypeError, ValueError):
+        check.fraction(self.probability, "InterruptionConfig: probability")
+        delays = self.delay_range
+        if isinstance(delays, (str, bytes)) or not isinstance(delays, Sequence) \
+                or len(delays) != 2:
             raise ScenarioError(f"InterruptionConfig: delay_range must be two numbers "
-                                f"(low, high), got {self.delay_range!r}") from None
-        if low < 0 or high < low:
+                                f"(low, high), got {delays!r}")
+        low, high = (check.seconds(x, f"InterruptionConfig: delay_range {name}")
+                     for x, name in zip(delays, ("low", "high"), strict=True))
+        if high < low:
             raise ScenarioError(f"InterruptionConfig: delay_range must satisfy 0 <= low <= "
-                                f"high, got {self.delay_range!r}")
+                                f"high, got {delays!r}")
         object.__setattr__(self, "delay_range", (low, high))
-        if self.strategy not in ("random_phrase", "contextual"):
-            raise ScenarioError(f"InterruptionConfig: strategy must be 'random_phrase' or "
-                                f"'contextual', got {self.strategy!r}")
-        phrases = tuple(self.phrases)
-        if not phrases or not all(isinstance(x, str) and x.strip() for x in phrases):
-            raise ScenarioError("InterruptionConfig: phrases must be non-empty strings")
+        check.one_of(self.strategy, "InterruptionConfig: strategy",
+                     ("random_phrase", "contextual"))
+        phrases = check.speakable_lines(self.phrases, "InterruptionConfig: phrases")
+        if not phrases:
+            raise ScenarioError("InterruptionConfig: phrases must be a non-empty list of lines")
         object.__setattr__(self, "phrases", phrases)
+        check.seed(self.seed, "InterruptionConfig: seed")
 
 
 @dataclass
@@ -90,12 +90,16 @@ class UserSimulator:
     _follow_ups: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        p = self.interrupt_probability
-        if p is not None and (isinstance(p, bool) or not isinstance(p, (int, float))
-                              or not 0.0 <= p <= 1.0):
-            raise ScenarioError(f"UserSimulator: interrupt_probability must be between 0 and "
-                                f"1, got {p!r}")
-        self.goals = tuple(self.goals)
+        if self.interrupt_probability is not None:
+            check.fraction(self.interrupt_probability, "UserSimulator: interrupt_probability")
+        check.text(self.persona, "UserSimulator: persona")
+        self.goals = check.speakable_lines(self.goals, "UserSimulator: goals")
+        if not isinstance(self.voice, str) or not self.voice.strip():
+            raise ScenarioError(f"UserSimulator: voice must be an espeak-ng voice name such "
+                                f"as 'en-us+m3', got {self.voice!r}")
+        if self.llm is not None and not callable(getattr(self.llm, "chat", None)):
+            raise ScenarioError(f"UserSimulator: llm must be an LLM (an object with a chat() "
+                                f"method, e.g. OpenAILLM), got {type(self.llm).__name__}")
 
     @property
     def next_goal(self) -> str | None:

@@ -7,16 +7,52 @@ step object; :func:`validate` checks a whole script before anything runs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from bargein.audio.frame import AudioFrame
-from bargein.errors import ScenarioError
+from bargein.errors import AudioFormatError, ScenarioError
+from bargein.scenario import validation as check
 from bargein.scenario.simulator import InterruptionConfig
 
 InterruptMode = Literal["auto", "native", "vad"]
+INTERRUPT_MODES = ("auto", "native", "vad")
+#: A str that is one file name with an audio extension is a path, not a line to say.
+_AUDIO_PATH = re.compile(r"\S+\.(wav|flac|ogg|mp3|aiff?)", re.IGNORECASE)
+
+Content = str | Path | bytes | AudioFrame
+
+
+def as_audio_or_text(content: Content) -> Content:
+    """``content`` as the simulated user says it: a str naming an audio file (one word
+    ending in .wav, .flac, .ogg, .mp3, .aif or .aiff) becomes a Path, anything else is
+    unchanged."""
+    if isinstance(content, str) and _AUDIO_PATH.fullmatch(content.strip()):
+        return Path(content.strip())
+    return content
+
+
+def check_content(content: object, what: str) -> None:
+    """Refuse what the simulated user cannot say: text without words, a missing, corrupt
+    or stereo audio file, bytes that are not an audio file, or another type."""
+    from bargein.audio.wav import read_wav
+
+    source = as_audio_or_text(content)  # type: ignore[arg-type]
+    if isinstance(source, AudioFrame):
+        return
+    if isinstance(source, str):
+        check.speakable(source, what)
+        return
+    if not isinstance(source, (Path, bytes, bytearray)):
+        raise ScenarioError(f"{what} takes text, a path to an audio file, audio-file bytes "
+                            f"or an AudioFrame, got {type(content).__name__} {content!r}")
+    try:
+        read_wav(source)
+    except (FileNotFoundError, AudioFormatError) as exc:
+        raise ScenarioError(f"{what}: {exc}") from None
 
 
 class Step:
@@ -35,10 +71,16 @@ class UserStep(Step):
     file, raw audio-file bytes, or an AudioFrame. After ``agent(wait=False)`` it is a barge-in
     that starts at the agent's first audible audio."""
 
-    content: str | Path | bytes | AudioFrame
+    content: Content
     transcript: str | None = None  # what recorded audio says, for the oracle STT and metrics
     yield_after: float | None = None  # stop talking once the agent was heard this long
     kind = "user"
+
+    def __post_init__(self) -> None:
+        check_content(self.content, "user()")
+        check.text(self.transcript, "user(transcript=...)", optional=True)
+        if self.yield_after is not None:
+            check.seconds(self.yield_after, "user(yield_after=...)")
 
     def describe(self) -> str:
         return f"user({_short(self.content)})"
@@ -51,6 +93,10 @@ class AgentStep(Step):
     wait: bool = True
     timeout: float = 30.0
     kind = "agent"
+
+    def __post_init__(self) -> None:
+        check.flag(self.wait, "agent(wait=...)")
+        check.seconds(self.timeout, "agent(timeout=...)", positive=True)
 
     def describe(self) -> str:
         return "agent()" if self.wait else "agent(wait=False)"
@@ -65,13 +111,25 @@ class InterruptStep(Step):
     signal with the audio, "vad" only the audio, "auto" native when the adapter has it.
     """
 
-    content: str | Path | bytes | AudioFrame
+    content: Content
     after: float | None = None
     after_words: int | None = None
     mode: InterruptMode = "auto"
     transcript: str | None = None
     timeout: float = 30.0
     kind = "interrupt"
+
+    def __post_init__(self) -> None:
+        check_content(self.content, "interrupt()")
+        if self.after is not None and self.after_words is not None:
+            raise ScenarioError("interrupt() takes after= or after_words=, not both")
+        if self.after is not None:
+            check.seconds(self.after, "interrupt(after=...)")
+        if self.after_words is not None:
+            check.whole(self.after_words, "interrupt(after_words=...)")
+        check.one_of(self.mode, "interrupt(mode=...)", INTERRUPT_MODES)
+        check.text(self.transcript, "interrupt(transcript=...)", optional=True)
+        check.seconds(self.timeout, "interrupt(timeout=...)", positive=True)
 
     @property
     def trigger(self) -> str:
@@ -98,6 +156,9 @@ class SilenceStep(Step):
     seconds: float
     kind = "silence"
 
+    def __post_init__(self) -> None:
+        check.seconds(self.seconds, "silence(seconds)")
+
     def describe(self) -> str:
         return f"silence({self.seconds:g})"
 
@@ -108,6 +169,9 @@ class SleepStep(Step):
 
     seconds: float
     kind = "sleep"
+
+    def __post_init__(self) -> None:
+        check.seconds(self.seconds, "sleep(seconds)")
 
     def describe(self) -> str:
         return f"sleep({self.seconds:g})"
@@ -122,6 +186,13 @@ class ProceedStep(Step):
     interruptions: InterruptionConfig | None = None
     kind = "proceed"
 
+    def __post_init__(self) -> None:
+        check.whole(self.turns, "proceed(turns=...)")
+        if self.interruptions is not None and not isinstance(self.interruptions,
+                                                             InterruptionConfig):
+            raise ScenarioError(f"proceed(interruptions=...) takes an InterruptionConfig, got "
+                                f"{type(self.interruptions).__name__}")
+
     def describe(self) -> str:
         return f"proceed(turns={self.turns})"
 
@@ -132,6 +203,10 @@ class VerdictStep(Step):
 
     success: bool
     reasoning: str = ""
+
+    def __post_init__(self) -> None:
+        check.flag(self.success, "the verdict")
+        check.text(self.reasoning, f"{self.kind}(reasoning)")
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -148,15 +223,11 @@ def user(content: str | Path | bytes | AudioFrame, *, transcript: str | None = N
     ``transcript`` says what recorded audio contains. ``yield_after``: a polite caller stops
     talking once it has heard the agent for that many seconds (e.g. when the agent cuts in).
     """
-    if yield_after is not None and not yield_after >= 0:
-        raise ScenarioError(f"user(yield_after=...) must be >= 0 s, got {yield_after!r}")
     return UserStep(content, transcript, yield_after)
 
 
 def agent(*, wait: bool = True, timeout: float = 30.0) -> AgentStep:
     """Wait for the agent to reply and finish (``wait=False``: let it start, go on)."""
-    if not timeout > 0:
-        raise ScenarioError(f"agent(timeout=...) must be > 0 s, got {timeout!r}")
     return AgentStep(wait, timeout)
 
 
@@ -164,39 +235,22 @@ def interrupt(content: str | Path | bytes | AudioFrame, *, after: float | None =
               after_words: int | None = None, mode: InterruptMode = "auto",
               transcript: str | None = None, timeout: float = 30.0) -> InterruptStep:
     """Barge in on the agent's reply; see :class:`InterruptStep`."""
-    if after is not None and after_words is not None:
-        raise ScenarioError("interrupt() takes after= or after_words=, not both")
-    if after is not None and not after >= 0:
-        raise ScenarioError(f"interrupt(after=...) must be >= 0 s, got {after!r}")
-    if after_words is not None and not (isinstance(after_words, int) and after_words >= 1):
-        raise ScenarioError(f"interrupt(after_words=...) must be an integer >= 1, "
-                            f"got {after_words!r}")
-    if mode not in ("auto", "native", "vad"):
-        raise ScenarioError(f"interrupt(mode=...) must be 'auto', 'native' or 'vad', "
-                            f"got {mode!r}")
     return InterruptStep(content, after, after_words, mode, transcript, timeout)
 
 
 def silence(seconds: float) -> SilenceStep:
     """The user says nothing for ``seconds``."""
-    if not seconds >= 0:
-        raise ScenarioError(f"silence() needs seconds >= 0, got {seconds!r}")
     return SilenceStep(seconds)
 
 
 def sleep(seconds: float) -> SleepStep:
-    """The script waits ``seconds``."""
-    if not seconds >= 0:
-        raise ScenarioError(f"sleep() needs seconds >= 0, got {seconds!r}")
+    """The script waits ``seconds`` (counted from this step, whatever the agent is doing;
+    to let a reply play for a while, use ``interrupt(..., after=seconds)``)."""
     return SleepStep(seconds)
 
 
 def proceed(turns: int = 1, *, interruptions: InterruptionConfig | None = None) -> ProceedStep:
     """The simulated user leads ``turns`` exchanges; see :class:`ProceedStep`."""
-    if isinstance(turns, bool) or not isinstance(turns, int) or turns < 1:
-        raise ScenarioError(f"proceed(turns=...) must be an integer >= 1, got {turns!r}")
-    if interruptions is not None and not isinstance(interruptions, InterruptionConfig):
-        raise ScenarioError("proceed(interruptions=...) takes an InterruptionConfig")
     return ProceedStep(turns, interruptions)
 
 

@@ -6,12 +6,16 @@ import importlib.util
 import sys
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bargein.errors import ScenarioError
+from bargein.errors import MissingExtraError, ScenarioError
 from bargein.scenario.definition import Scenario
+from bargein.scenario.logcapture import capture_logs
 from bargein.scenario.result import ScenarioResult
+
+#: Name of the file, in a scenario's report folder, that holds the log lines of its run.
+LOG_FILE = "log.txt"
 
 
 @dataclass
@@ -23,6 +27,8 @@ class SuiteEntry:
     result: ScenarioResult | None = None
     report: Path | None = None
     error: str | None = None
+    log: list[str] = field(default_factory=list)  # log lines and warnings of its run
+    log_file: Path | None = None
 
     @property
     def passed(self) -> bool:
@@ -67,9 +73,17 @@ def load_file(file: Path) -> list[Scenario]:
     try:
         spec.loader.exec_module(module)
     except SyntaxError as exc:
-        raise ScenarioError(f"{file}:{exc.lineno}: syntax error: {exc.msg}") from None
+        line = f":{exc.lineno}" if exc.lineno else ""
+        raise ScenarioError(f"{file}{line}: syntax error: {exc.msg}") from None
+    except MissingExtraError:
+        raise  # its message names the extra to install; the file is not at fault
     except ScenarioError as exc:
         raise ScenarioError(f"{file}{_user_line(exc, file)}: {exc}") from None
+    except SystemExit as exc:
+        raise ScenarioError(
+            f"{file}{_user_line(exc, file)}: the file called sys.exit({exc.code!r}) while "
+            "being loaded; a scenario file only defines scenarios (move script code under "
+            "if __name__ == '__main__':)") from None
     except Exception as exc:
         line = _user_line(exc, file)
         raise ScenarioError(f"{file}{line}: {type(exc).__name__}: {exc}") from None
@@ -96,16 +110,23 @@ def run_suite(entries: list[tuple[Scenario, Path]], *, seed: int | None = None,
     done: list[SuiteEntry] = []
     for scenario, source in entries:
         entry = SuiteEntry(scenario, source)
+        folder = report_dir / _slug(scenario.name) if report_dir is not None else None
         try:
-            entry.result = scenario.run(seed=seed, live=live)
-            if report_dir is not None:
-                entry.report = write_report(entry.result, report_dir / _slug(scenario.name),
-                                            embed_audio=embed_audio)
+            with capture_logs() as entry.log:
+                entry.result = scenario.run(seed=seed, live=live)
+            if folder is not None:
+                entry.report = write_report(entry.result, folder, embed_audio=embed_audio)
+        except MissingExtraError:
+            raise  # no scenario can run: one message naming the extra, not one per scenario
         except ScenarioError as exc:
             entry.error = str(exc)
         except Exception as exc:  # a broken agent must not stop the rest of the suite
             entry.error = f"{type(exc).__name__}: {exc}"
             entry.error += "\n" + "".join(traceback.format_exception(exc)[-3:])
+        if entry.log and folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            entry.log_file = folder / LOG_FILE
+            entry.log_file.write_text("\n".join(entry.log) + "\n", encoding="utf-8")
         done.append(entry)
         if on_done is not None:
             on_done(entry)
