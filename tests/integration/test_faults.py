@@ -32,11 +32,13 @@ Q2 = "How do I get a refund?"
 
 
 async def settle(call, replies: int, *, quiet: float = 1.5, limit: float = 40.0) -> None:
-    """Wait until ``replies`` agent speeches have ended and the agent has been listening,
+    """Wait until ``replies`` agent speeches (not counting replaced ones) have ended and the
+    agent has been listening,
     with nothing queued, for ``quiet`` seconds (or ``limit`` seconds have passed)."""
     session, since = call.session, None
     for _ in range(int(limit / 0.1)):
-        done = sum(1 for handle in speeches(call) if handle.done())
+        replaced = {e.speech for e in call.named("agent_interrupted") if e.reason == "replaced"}
+        done = sum(1 for handle in speeches(call) if handle.done() and handle not in replaced)
         idle = done >= replies and session.agent_state == "listening" \
             and session.current_speech is None and session.user_state == "listening"
         now = session.time
@@ -272,3 +274,35 @@ def test_started_at_survives_a_false_interruption_resume(make_call):
     call, handle, started = run_simulation(scenario())
     assert call.named("agent_false_interruption"), "the backchannel must pause and resume"
     assert handle.started_at == started
+
+
+def test_a_late_final_remakes_a_reply_that_was_not_heard_yet(make_call):
+    """The turn was taken on a partial interim ("How do I", max_wait passed); the final comes
+    before the reply is audible: the reply is made again for the final words."""
+    from dataclasses import replace as dc_replace
+
+    from bargein.providers.stt import SpeechEventType
+
+    class PartialInterims(FaultySTT):
+        def stream(self, sample_rate):
+            stream = super().stream(sample_rate)
+            emit = stream._emit
+
+            def keep_first_words(event):
+                if event.type is SpeechEventType.INTERIM:
+                    event = dc_replace(event, text=" ".join(event.text.split()[:3]),
+                                       words=event.words[:3])
+                emit(event)
+
+            stream._emit = keep_first_words
+            return stream
+
+    stt_factory = lambda truth: PartialInterims(OracleSTT(truth), "late_final",  # noqa: E731
+                                                delay=3.05, on_call=0)
+    call, _first, second = run_simulation(two_questions(make_call, stt_factory=stt_factory))
+    replaced = [e for e in call.named("agent_interrupted") if e.reason == "replaced"]
+    assert replaced and all(e.heard_text == "" for e in replaced)
+    users = [m.content for m in call.session.history if m.role == "user"]
+    assert users == [Q1, Q2], users
+    assert_history_is_what_was_heard(call)
+    assert_second_question_answered(call, second)

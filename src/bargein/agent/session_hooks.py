@@ -81,11 +81,7 @@ class SessionHooks:
         text = kept.text(event)
         late = s._turns.late_for(event) if final and kept.texts else None
         if late is not None:  # a slow recognizer: this belongs to a turn already taken
-            late.turn.add(text, final=True)
-            if late.message is not None:
-                updated = ChatMessage("user", late.turn.transcript())
-                s.history.replace(late.message, updated)
-                late.message = updated
+            s._turn_taking.late_final(late, text)
             return
         onset = s._policy.episode_onset
         if onset is not None:

@@ -105,7 +105,26 @@ class TurnTaking:
             s._events.emit("speech_created", SpeechCreated(
                 prepared.handle, "generate_reply", False, s.time))
             speech.release(prepared.handle)
+            taken.reply = prepared.handle
             return
         if prepared is not None and speech is not None:
             speech.cancel_held()
-        s.generate_reply()
+        taken.reply = s.generate_reply()
+
+    def late_final(self, taken: TakenTurn, text: str) -> None:
+        """A final transcript of a turn already taken arrived (a slow recognizer): the turn
+        and its history message take the final words; a reply not heard yet is made again
+        for them."""
+        s = self._s
+        before = taken.turn.transcript()
+        taken.turn.add(text, final=True)
+        if taken.message is not None:
+            updated = ChatMessage("user", taken.turn.transcript())
+            s.history.replace(taken.message, updated)
+            taken.message = updated
+        reply = taken.reply
+        if reply is None or reply.done() or reply.started_at is not None \
+                or taken.turn.transcript() == before:
+            return
+        s._interrupt_speech(reply, "replaced")
+        taken.reply = s.generate_reply()

@@ -14,7 +14,7 @@ Pure bookkeeping, no clock and no I/O (times are session seconds given by the ca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from bargein.agent.options import UserTurnLimit
 from bargein.providers.llm import ChatMessage
@@ -57,6 +57,8 @@ class TakenTurn:
     turn: UserTurn
     taken_at: float
     message: ChatMessage | None = None
+    #: the reply to it (a SpeechHandle), once scheduled
+    reply: Any = None
 
 
 @dataclass(frozen=True)
