@@ -173,7 +173,10 @@ class SmartTurnDetector:
         """Probability (0..1) that the speaker of ``audio`` has finished their turn."""
         if audio is None:
             raise EmptyAudioError("the smart-turn model needs the turn's audio, got None")
-        features = self.features(audio)
+        return self.run_model(self.features(audio))
+
+    def run_model(self, features: np.ndarray) -> float:
+        """The model's probability for features made by :meth:`features`."""
         outputs = self.load().run(None, {"input_features": features})
         value = float(np.asarray(outputs[0]).reshape(-1)[0])
         return min(1.0, max(0.0, value))  # the graph ends in a sigmoid

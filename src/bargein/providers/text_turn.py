@@ -2,10 +2,13 @@
 
 Pure Python, no model. The last words of a transcript often say that more is coming: a
 conjunction ("...and"), a preposition ("a table for"), a determiner ("my"), a copula or
-auxiliary after a noun ("my number is"), a filler ("um"), a trailing comma or ellipsis, a
-short group of digits after "number". Others say the turn is over: a question mark, a
-closing word ("thanks", "please", "bye"), or a whole turn that is a short answer ("yes",
-"no thanks"). Anything else carries no opinion and leaves the decision to the voice.
+auxiliary after a noun ("my number is"), a subject pronoun ("when I"), a clause opener ("I
+think that", "..., which"), a filler ("um"), a trailing comma or ellipsis, a short group of
+digits after "number". Others say the turn is over: a question mark, a closing word
+("thanks", "please", "bye"), or a whole turn that is a short answer ("yes", "no thanks").
+Anything else carries no opinion and leaves the decision to the voice.
+
+A final full stop is not a cue: recognizers such as Whisper put one after fragments too.
 
 Each transcript gets one :class:`TextCue` with a :class:`Lean` and the probability it stands
 for (see :data:`LEAN_PROBABILITY`); :class:`TextTurnDetector` turns that into a
@@ -61,7 +64,7 @@ _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 _CONJUNCTIONS = frozenset(
     "and but or nor because cause cuz cos if when whenever while whilst although though "
-    "unless until till whereas whether than as once plus".split()
+    "unless until till since whereas whether than as once plus".split()
 )
 _PREPOSITIONS = frozenset(
     "for to of with from at by into onto about like between through during without within "
@@ -75,11 +78,13 @@ _AUXILIARIES = frozenset(
 )
 _SUBJECTS = frozenset("i we they he she you it there that this who what which".split())
 _FILLERS = frozenset("um uh er erm uhm umm uhh ehm".split())
-#: Words after which a pause is rare but a sentence can end ("that", "some", "in"...).
-_WEAK_ENDINGS = frozenset(
-    "that this these those some any after before then in on up out off over down back "
-    "around along inside outside under behind near well where which what".split()
+#: Words after which "that" opens a clause ("I think that", "the fact that", "something that").
+_THAT_CLAUSE = frozenset(
+    "think thought said say says know knew mean meant hope believe sure fact guess told tell "
+    "feel felt is was so realise realize seems something anything everything someone anyone "
+    "one thing things way time place reason".split()
 )
+_RELATIVES = frozenset("which who whom whose".split())
 _WH = frozenset("what where when who whom whose which why how".split())
 _CLOSING = frozenset("thanks please bye goodbye cheers".split())
 _CLOSING_PAIRS = frozenset({("thank", "you"), ("that's", "all"), ("that's", "it")})
@@ -153,18 +158,24 @@ def text_cue(transcript: str) -> TextCue:
     if last.endswith(("'s", "'re", "'ve", "'ll", "'d", "'m")) and last not in {"let's"}:
         return TextCue(Lean.CONTINUES, f"ends with the contraction {last!r}")
     if last in _AUXILIARIES:
-        if before in _SUBJECTS or before in {"not", "so", "too", "also"} or len(tokens) == 1:
+        if len(tokens) == 1 or before in {"not", "so", "too", "also"}:
             return TextCue(Lean.NEUTRAL, f"{before} {last!r} can close a short answer")
+        if before in _SUBJECTS:
+            if len(tokens) <= 4:  # "yes I can", "I think it is"
+                return TextCue(Lean.NEUTRAL, f"'{before} {last}' can close a short answer")
+            return TextCue(Lean.MAY_CONTINUE, f"'{before} {last}' usually needs a verb")
         return TextCue(Lean.CONTINUES, f"ends with the verb {last!r} after {before!r}")
     if last in {"i", "we", "they", "he", "she"} and before not in _AUXILIARIES:
         return TextCue(Lean.CONTINUES, f"ends with the subject {last!r}")
     digits = _trailing_digits(tokens)
     if 0 < digits <= 3 and any(t in _NUMBER_KEYWORDS for t in tokens[:-digits]):
         return TextCue(Lean.MAY_CONTINUE, f"only {digits} digit(s) of a number so far")
+    if last == "that" and before in _THAT_CLAUSE:
+        return TextCue(Lean.CONTINUES, f"'{before} that' opens a clause")
+    if last in _RELATIVES and not question and len(tokens) > 1:
+        return TextCue(Lean.CONTINUES, f"ends with the relative {last!r}")
     if text.endswith("?"):
         return TextCue(Lean.MAY_END, "a question")
-    if last in _WEAK_ENDINGS and not (len(tokens) == 1 and last in _WH):
-        return TextCue(Lean.MAY_CONTINUE, f"rarely ends with {last!r}")
     return TextCue(Lean.NEUTRAL, "no cue in the last words")
 
 

@@ -31,6 +31,7 @@ from bargein.providers.latency import Fixed, Latency, WorkTimer
 
 __all__ = [
     "DEFAULT_THRESHOLD",
+    "DEFAULT_TRAILING_SILENCE",
     "MAX_TURN_AUDIO",
     "TurnDetector",
     "TurnDetectorStream",
@@ -42,6 +43,8 @@ __all__ = [
 DEFAULT_THRESHOLD = 0.5
 #: Seconds of the most recent audio a detector looks at (smart-turn's window).
 MAX_TURN_AUDIO = 8.0
+#: Seconds of silence after the end of speech that a detector hears (see TurnDetectorStream).
+DEFAULT_TRAILING_SILENCE = 0.1
 
 
 def check_probability(name: str, value: object) -> float:
@@ -87,10 +90,11 @@ class TurnDetector(Protocol):
     def predict(self, audio: AudioFrame | None, transcript: str | None = None) -> TurnPrediction:
         """Probability that the turn is over (blocking CPU work).
 
-        ``audio``: the user's audio of the current turn at any supported rate, ending at the
-        moment of the decision (include the short silence after the last word); only the
-        last :data:`MAX_TURN_AUDIO` seconds are used. ``transcript``: the words recognised so
-        far in this turn, or None if there is no recognizer.
+        ``audio``: the user's audio of the current turn at any supported rate, ending
+        :data:`DEFAULT_TRAILING_SILENCE` after the end of speech (not at the later moment
+        the VAD decided); only the last :data:`MAX_TURN_AUDIO` seconds are used.
+        ``transcript``: the words recognised so far in this turn, or None if there is no
+        recognizer.
         """
         ...
 
@@ -98,10 +102,15 @@ class TurnDetector(Protocol):
 class TurnDetectorStream:
     """The current turn's audio for one session, and the detector's answer about it.
 
-    Push the user's audio as it arrives (only the last :data:`MAX_TURN_AUDIO` seconds are
-    kept), call :meth:`reset` when a new turn starts, and :meth:`predict` or :meth:`decide`
-    at each end of speech. A second question about the same audio and transcript returns
-    the remembered answer without running the model again.
+    Push every frame of the user's input as it arrives (only the last ``max_audio`` seconds
+    are kept); the stream's clock, :attr:`time`, is the seconds pushed since it was opened,
+    the same timeline as a VAD stream fed the same frames. Call :meth:`reset` when a new turn
+    starts, and :meth:`predict` or :meth:`decide` at each end of speech with the VAD's
+    end-of-speech ``time``: the detector then hears the turn up to the end of speech plus
+    ``trailing_silence``, however late the VAD decided. That matters: smart-turn calls more
+    turns complete the more silence follows them (benchmarks/README.md, "Turn detector").
+    A second question about the same audio and transcript returns the remembered answer
+    without running the model again.
     """
 
     def __init__(
@@ -111,26 +120,37 @@ class TurnDetectorStream:
         *,
         latency: Latency = Fixed(0.0),  # noqa: B008 - immutable value object
         max_audio: float = MAX_TURN_AUDIO,
+        trailing_silence: float = DEFAULT_TRAILING_SILENCE,
     ) -> None:
         if not isinstance(sample_rate, int) or isinstance(sample_rate, bool) or sample_rate <= 0:
             raise SampleRateError(f"sample_rate must be a positive int, got {sample_rate!r}")
         if not (isinstance(max_audio, (int, float)) and 0 < max_audio <= 60):
             raise ValueError(f"max_audio must be in (0, 60] seconds, got {max_audio!r}")
+        if not (isinstance(trailing_silence, (int, float)) and 0 <= trailing_silence <= 2):
+            raise ValueError(
+                f"trailing_silence must be in [0, 2] seconds, got {trailing_silence!r}"
+            )
         if not hasattr(latency, "delay"):
             raise TypeError(f"latency must be a latency model such as Fixed(0.05), got {latency!r}")
         self.detector = detector
         self.sample_rate = sample_rate
         self.latency = latency
+        self.trailing_silence = float(trailing_silence)
         self._max_samples = round(max_audio * sample_rate)
         self._frames: list[AudioFrame] = []
-        self._samples = 0
-        self._pushed = 0  # samples pushed since reset(); identifies the audio of an answer
-        self._last: tuple[tuple[int, str | None], TurnPrediction] | None = None
+        self._kept = 0  # samples in _frames
+        self._total = 0  # samples pushed since the stream was opened: the clock
+        self._last: tuple[tuple[int, int, str | None], TurnPrediction] | None = None
+
+    @property
+    def time(self) -> float:
+        """Seconds of audio pushed since the stream was opened."""
+        return self._total / self.sample_rate
 
     @property
     def duration(self) -> float:
         """Seconds of audio kept for the current turn."""
-        return self._samples / self.sample_rate
+        return self._kept / self.sample_rate
 
     def push_frame(self, frame: AudioFrame) -> None:
         """Add the user's audio (the stream's sample rate)."""
@@ -139,44 +159,62 @@ class TurnDetectorStream:
                 f"this turn detector stream takes {self.sample_rate} Hz audio, got "
                 f"{frame.sample_rate} Hz"
             )
-        if frame.num_samples == 0:
-            return
         self._frames.append(frame)
-        self._samples += frame.num_samples
-        self._pushed += frame.num_samples
-        while self._frames and self._samples - self._frames[0].num_samples >= self._max_samples:
-            self._samples -= self._frames.pop(0).num_samples
+        self._kept += frame.num_samples
+        self._total += frame.num_samples
+        # Keep max_audio plus room for the trailing silence the VAD waited for.
+        limit = self._max_samples + 2 * self.sample_rate
+        while self._frames and self._kept - self._frames[0].num_samples >= limit:
+            self._kept -= self._frames.pop(0).num_samples
 
     def reset(self) -> None:
-        """A new turn begins: forget its audio and the remembered answer."""
+        """A new turn begins: forget the kept audio and the remembered answer (the clock
+        runs on)."""
         self._frames.clear()
-        self._samples = 0
-        self._pushed = 0
+        self._kept = 0
         self._last = None
 
-    def audio(self) -> AudioFrame | None:
-        """The kept audio (at most ``max_audio`` seconds), or None before any."""
-        if not self._frames:
+    def audio(self, speech_end: float | None = None) -> AudioFrame | None:
+        """The kept audio up to ``speech_end + trailing_silence`` (all of it when None),
+        at most ``max_audio`` seconds; None if there is none."""
+        stop = self._stop(speech_end)
+        start = max(self._total - self._kept, stop - self._max_samples)
+        if stop <= start:
             return None
         audio = concat(self._frames)
-        excess = audio.num_samples - self._max_samples
-        if excess > 0:
-            audio = AudioFrame(audio.data[2 * excess :], audio.sample_rate)
         self._frames = [audio]
-        self._samples = audio.num_samples
-        return audio
+        first = self._total - self._kept
+        return AudioFrame(audio.data[2 * (start - first) : 2 * (stop - first)], self.sample_rate)
 
-    def predict(self, transcript: str | None = None) -> TurnPrediction:
-        """The detector's answer for the kept audio and ``transcript`` (blocking)."""
-        key = (self._pushed, transcript)
+    def _stop(self, speech_end: float | None) -> int:
+        """Sample index (on the stream clock) where the detector's audio ends."""
+        if speech_end is None:
+            return self._total
+        if not (isinstance(speech_end, (int, float)) and math.isfinite(speech_end)):
+            raise ValueError(f"speech_end must be a time in seconds, got {speech_end!r}")
+        end = round((speech_end + self.trailing_silence) * self.sample_rate)
+        return max(self._total - self._kept, min(self._total, end))
+
+    def predict(
+        self, transcript: str | None = None, *, speech_end: float | None = None
+    ) -> TurnPrediction:
+        """The detector's answer for the turn so far (blocking).
+
+        ``speech_end``: where the user's speech ended, on the stream clock (the VAD's
+        END_OF_SPEECH ``time``); None hears everything pushed.
+        """
+        stop = self._stop(speech_end)
+        key = (self._total - self._kept, stop, transcript)
         if self._last is not None and self._last[0] == key:
             return self._last[1]
-        audio = self.audio() if self.detector.needs_audio else None
+        audio = self.audio(speech_end) if self.detector.needs_audio else None
         prediction = self.detector.predict(audio, transcript)
         self._last = (key, prediction)
         return prediction
 
-    async def decide(self, transcript: str | None = None) -> TurnPrediction:
+    async def decide(
+        self, transcript: str | None = None, *, speech_end: float | None = None
+    ) -> TurnPrediction:
         """:meth:`predict` off the event loop, then wait for the latency model.
 
         In simulation the work runs inline and ``latency`` (e.g. ``Measured()`` for the
@@ -185,6 +223,8 @@ class TurnDetectorStream:
         """
         timer = WorkTimer()
         loop = asyncio.get_running_loop()
-        prediction = await loop.run_in_executor(None, self.predict, transcript)
+        prediction = await loop.run_in_executor(
+            None, lambda: self.predict(transcript, speech_end=speech_end)
+        )
         await timer.settle(self.latency)
         return prediction
