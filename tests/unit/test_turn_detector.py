@@ -192,3 +192,11 @@ def test_smart_turn_verify_off_only_for_your_own_model():
 
     with pytest.raises(ValueError, match="own model_path"):
         SmartTurnDetector(verify=False)
+
+
+def test_decision_latency_defaults_to_the_audio_models_cost_only_when_it_listens():
+    from bargein.providers.text_turn import TextTurnDetector
+    from bargein.providers.turn_detector import AUDIO_DECISION_LATENCY
+
+    assert TurnDetectorStream(_Scripted(), 16000).latency == AUDIO_DECISION_LATENCY
+    assert TurnDetectorStream(TextTurnDetector(), 16000).latency == Fixed(0.0)

@@ -30,6 +30,7 @@ from bargein.errors import SampleRateError
 from bargein.providers.latency import Fixed, Latency, WorkTimer
 
 __all__ = [
+    "AUDIO_DECISION_LATENCY",
     "DEFAULT_THRESHOLD",
     "DEFAULT_TRAILING_SILENCE",
     "MAX_TURN_AUDIO",
@@ -45,6 +46,10 @@ DEFAULT_THRESHOLD = 0.5
 MAX_TURN_AUDIO = 8.0
 #: Seconds of silence after the end of speech that a detector hears (see TurnDetectorStream).
 DEFAULT_TRAILING_SILENCE = 0.1
+#: Modeled time of one decision by an audio detector, charged to the loop clock by
+#: :meth:`TurnDetectorStream.decide` unless told otherwise: about smart-turn's median cost
+#: per decision on one thread of the 2-core reference machine (benchmarks/README.md).
+AUDIO_DECISION_LATENCY = Fixed(0.1)
 
 
 def check_probability(name: str, value: object) -> float:
@@ -111,6 +116,10 @@ class TurnDetectorStream:
     turns complete the more silence follows them (benchmarks/README.md, "Turn detector").
     A second question about the same audio and transcript returns the remembered answer
     without running the model again.
+
+    ``latency`` is charged by :meth:`decide`: by default :data:`AUDIO_DECISION_LATENCY` for a
+    detector that needs audio, nothing for a words-only one; ``Measured()`` charges the real
+    wall time of each decision.
     """
 
     def __init__(
@@ -118,7 +127,7 @@ class TurnDetectorStream:
         detector: TurnDetector,
         sample_rate: int,
         *,
-        latency: Latency = Fixed(0.0),  # noqa: B008 - immutable value object
+        latency: Latency | None = None,
         max_audio: float = MAX_TURN_AUDIO,
         trailing_silence: float = DEFAULT_TRAILING_SILENCE,
     ) -> None:
@@ -130,6 +139,8 @@ class TurnDetectorStream:
             raise ValueError(
                 f"trailing_silence must be in [0, 2] seconds, got {trailing_silence!r}"
             )
+        if latency is None:
+            latency = AUDIO_DECISION_LATENCY if detector.needs_audio else Fixed(0.0)
         if not hasattr(latency, "delay"):
             raise TypeError(f"latency must be a latency model such as Fixed(0.05), got {latency!r}")
         self.detector = detector
