@@ -47,7 +47,7 @@ NEUTRAL = [
     "",
 ]
 MAY_END = ["Can you send it to me please", "That's all, thank you", "Is it open on Sunday?"]
-ENDS = ["Yes.", "No thanks", "okay", "Bye!", "Oh, yes please"]
+ENDS = ["Yes.", "No thanks", "okay", "Bye!", "Oh, yes please", "Uh-huh.", "Mm-hmm, okay."]
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,12 @@ for (see :data:`LEAN_PROBABILITY`); :class:`TextTurnDetector` turns that into a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bargein.audio.frame import AudioFrame
 from bargein.providers.turn_detector import DEFAULT_THRESHOLD, TurnPrediction, check_probability
+from bargein.text import BACKCHANNEL_WORDS, normalize_words
 
 __all__ = ["LEAN_PROBABILITY", "Lean", "TextCue", "TextTurnDetector", "text_cue"]
 
@@ -60,8 +60,6 @@ class TextCue:
         return LEAN_PROBABILITY[self.lean]
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
-
 _CONJUNCTIONS = frozenset(
     "and but or nor because cause cuz cos if when whenever while whilst although though "
     "unless until till since whereas whether than as once plus".split()
@@ -88,10 +86,11 @@ _RELATIVES = frozenset("which who whom whose".split())
 _WH = frozenset("what where when who whom whose which why how".split())
 _CLOSING = frozenset("thanks please bye goodbye cheers".split())
 _CLOSING_PAIRS = frozenset({("thank", "you"), ("that's", "all"), ("that's", "it")})
-#: Turns that are complete on their own when they are the whole transcript.
-_SHORT_ANSWERS = frozenset(
-    "yes no yeah yep yup nope nah okay ok sure thanks hello hi hey bye goodbye right "
-    "correct exactly perfect great fine fantastic absolutely definitely please".split()
+#: Turns that are complete on their own when they are the whole transcript: backchannels
+#: ("uh-huh", "yeah") and short answers.
+_SHORT_ANSWERS = BACKCHANNEL_WORDS | frozenset(
+    "no nope nah thanks hello hi hey bye goodbye correct exactly perfect great fine "
+    "fantastic absolutely definitely please".split()
 )
 _SHORT_ANSWER_FILLERS = frozenset("oh um uh well no thanks thank you not really".split())
 _DIGITS = frozenset(
@@ -101,10 +100,6 @@ _NUMBER_KEYWORDS = frozenset(
     "number phone mobile code pin digits card account zip postcode reference".split()
 )
 _THINK_VERBS = frozenset("think hope guess believe suppose said say do not".split())
-
-
-def _tokens(transcript: str) -> list[str]:
-    return _WORD.findall(transcript.lower().replace("’", "'"))
 
 
 def _is_wh_question(tokens: list[str], text: str) -> bool:
@@ -128,7 +123,7 @@ def text_cue(transcript: str) -> TextCue:
     if not isinstance(transcript, str):
         raise TypeError(f"transcript must be a str, got {type(transcript).__name__}")
     text = transcript.strip().rstrip("\"')]»”’ ")
-    tokens = _tokens(text)
+    tokens = normalize_words(text)
     if not tokens:
         return TextCue(Lean.NEUTRAL, "no words")
     last = tokens[-1]
