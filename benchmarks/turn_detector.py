@@ -1,7 +1,9 @@
 """How well the turn detectors tell finished turns from unfinished ones, and what they cost.
 
-Run: ``.venv/bin/python benchmarks/turn_detector.py`` (add ``--write`` to update the
-``turn-detector`` section of ``benchmarks/README.md`` and ``turn_detector_results.json``).
+Run: ``make bench-turn`` (same as ``.venv/bin/python benchmarks/turn_detector.py --write``:
+updates the ``turn-detector`` section of ``benchmarks/README.md`` and
+``turn_detector_results.json``; without ``--write`` it only prints). About 10 minutes on
+the 2-core reference machine (Whisper and pocketsphinx transcribe every utterance).
 
 Two sets of utterances, each followed by ``--silence`` seconds of digital silence (what a
 session's ``TurnDetectorStream`` lets the detector hear after the end of speech):
