@@ -2,8 +2,9 @@
 
 Run: ``make bench-turn`` (same as ``.venv/bin/python benchmarks/turn_detector.py --write``:
 updates the ``turn-detector`` section of ``benchmarks/README.md`` and
-``turn_detector_results.json``; without ``--write`` it only prints). About 10 minutes on
-the 2-core reference machine (Whisper and pocketsphinx transcribe every utterance).
+``turn_detector_results.json``; without ``--write`` it only prints). 10-25 minutes on
+the 2-core reference machine, by its load (Whisper and pocketsphinx transcribe every
+utterance).
 
 Two sets of utterances, each followed by ``--silence`` seconds of digital silence (what a
 session's ``TurnDetectorStream`` lets the detector hear after the end of speech):
