@@ -16,6 +16,8 @@ from bargein.audio.wav import read_wav
 ROOT = Path(__file__).resolve().parents[2]
 HUMAN = ROOT / "benchmarks" / "data" / "human"
 LICENCES = {"cc-by-4.0", "cmu-arctic", "public-domain", "bsd-2-clause-cmu"}
+ROLES = {"barge_in_short", "barge_in_long", "turn_end", "clause_end", "paused_sentence_source",
+         "acknowledgement_word"}
 MANIFEST = json.loads((HUMAN / "manifest.json").read_text())
 
 
@@ -41,6 +43,8 @@ def test_clip_is_attributed_timed_and_matches_its_file(clip):
     assert words and all(0 <= w["start"] <= w["end"] <= clip["duration"] + 1e-3 for w in words)
     assert all(a["start"] <= b["start"] for a, b in itertools.pairwise(words))
     assert all(0 <= i < len(words) - 1 for i in clip["natural_pauses"])
+    assert set(clip["roles"]) <= ROLES
+    assert ("turn_end" in clip["roles"]) == clip["complete_at_end"]
 
 
 def test_corpus_stays_small_and_documented():
