@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-local-dev
 
-.PHONY: demo test test-unit lint bench bench-scenario bench-livekit clean
+.PHONY: demo test test-unit lint bench bench-scenario bench-livekit bench-turn clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench-scenario: $(STAMP)
 
 bench-livekit: $(STAMP)
 	$(PY) benchmarks/livekit_vs_bargein.py --write
+
+bench-turn: $(STAMP)
+	$(PY) benchmarks/turn_detector.py --write
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info

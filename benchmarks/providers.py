@@ -5,7 +5,8 @@ table; ``--write`` also replaces the table in ``benchmarks/README.md``.
 
 Real-time factor (RTF) = wall seconds of compute / seconds of audio; below 1 is faster than
 real time, and "x real time" is its inverse. Per-frame latency is the wall time of one
-``push_frame`` call on a 20 ms frame.
+``push_frame`` call on a 20 ms frame; for the turn detector, of one decision (it runs once
+per end of speech, on the last 8 s).
 """
 
 from __future__ import annotations
@@ -145,6 +146,35 @@ async def bench_pocketsphinx(speeches) -> Row:
                "frame cost includes its share of interim hypotheses; the final pass runs at flush")
 
 
+def bench_turn_detector(speeches) -> Row:
+    from bargein.audio import AudioFrame, concat
+    from bargein.providers.smart_turn import SmartTurnDetector
+
+    detector = SmartTurnDetector(cpu_threads=1)
+    t0 = time.perf_counter()
+    detector.load()  # hash check + session
+    load = time.perf_counter() - t0
+    turns = [concat([s.audio, AudioFrame.silence(0.2, RATE)]) for s in speeches]
+    detector.probability(turns[0])  # warm-up
+    per_decision, features, cpu = [], [], []
+    t0 = time.perf_counter()
+    for _ in range(3):
+        for turn in turns:
+            t, c = time.perf_counter(), time.process_time()
+            x = detector.features(turn)
+            features.append((time.perf_counter() - t) * 1000)
+            detector.run_model(x)
+            per_decision.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
+    wall = time.perf_counter() - t0
+    audio = 3 * sum(t.duration for t in turns)
+    return Row("smart-turn v3.2 turn detector", "onnxruntime, 1 thread, 8 s window", audio, wall,
+               statistics.median(per_decision), percentile(per_decision, 95),
+               f"one decision per end of speech (\"frame\" = decision); CPU time median "
+               f"{statistics.median(cpu):.1f} ms; features median "
+               f"{statistics.median(features):.1f} ms; hash check + load {load:.2f} s")
+
+
 def bench_resample(speeches) -> Row:
     from bargein.audio import concat, resample
 
@@ -166,6 +196,8 @@ async def main_async() -> list[Row]:
     rows += await bench_whisper(speeches)
     progress("pocketsphinx")
     rows.append(await bench_pocketsphinx(speeches))
+    progress("smart-turn turn detector")
+    rows.append(bench_turn_detector(speeches))
     progress("resampling")
     rows.append(bench_resample(speeches))
     return rows
@@ -175,7 +207,8 @@ def render(rows: list[Row]) -> str:
     cpu = platform.processor() or platform.machine()
     head = [
         f"Machine: {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
-        f"{len(SENTENCES)} sentences of benchmarks/data/sentences.txt.",
+        f"{len(SENTENCES)} sentences of benchmarks/data/sentences.txt; load average "
+        f"{os.getloadavg()[0]:.1f} when the run ended.",
         "",
         "| provider | setting | audio s | wall s | RTF | x real time | frame median ms "
         "| frame p95 ms | note |",

@@ -1,6 +1,7 @@
-"""Speech providers: the VAD, STT, TTS and LLM interfaces and their implementations.
+"""Speech providers: the VAD, STT, TTS, LLM and turn detector interfaces and implementations.
 
-Interfaces live in light modules (``vad``, ``stt``, ``tts``, ``llm``, ``latency``). Each
+Interfaces live in light modules (``vad``, ``stt``, ``tts``, ``llm``, ``turn_detector``,
+``latency``). Each
 implementation that needs a heavy dependency lives in its own module and imports it lazily:
 
 - ``bargein.providers.silero_vad.SileroVAD``  (extra ``local``)
@@ -10,6 +11,9 @@ implementation that needs a heavy dependency lives in its own module and imports
 - ``bargein.providers.oracle_stt.OracleSTT``  (no extra: transcripts from known text)
 - ``bargein.providers.rule_based_llm.RuleBasedLLM``  (no extra: intents and canned replies)
 - ``bargein.providers.openai_llm.OpenAICompatibleLLM``  (extra ``openai``; cassettes for tests)
+- ``bargein.providers.smart_turn.SmartTurnDetector``  (extra ``turn``, part of ``local``)
+- ``bargein.providers.text_turn.TextTurnDetector``  (no extra: end of turn from the words)
+- ``bargein.providers.combined_turn.CombinedTurnDetector``  (the voice and the words together)
 """
 
 from bargein.providers.latency import Fixed, Latency, Measured, Uniform, WorkTimer
@@ -21,6 +25,7 @@ from bargein.providers.stt import (
     STTStream,
 )
 from bargein.providers.tts import TTS, SynthesizedSpeech, TTSChunk
+from bargein.providers.turn_detector import TurnDetector, TurnDetectorStream, TurnPrediction
 from bargein.providers.types import WordTiming
 from bargein.providers.vad import VAD, VADEvent, VADEventType, VADStream
 
@@ -37,6 +42,9 @@ __all__ = [
     "SpeechEventType",
     "SynthesizedSpeech",
     "TTSChunk",
+    "TurnDetector",
+    "TurnDetectorStream",
+    "TurnPrediction",
     "Uniform",
     "VADEvent",
     "VADEventType",
