@@ -2,7 +2,8 @@
 
 The examples themselves only define an agent and its session options. This module gives them:
 
-- :func:`local_providers`: Silero VAD, espeak-ng TTS, the rule-based LLM and an STT, all offline;
+- :func:`local_providers`: Silero VAD, espeak-ng TTS, the rule-based LLM, an STT and the turn
+  detector, all offline (bargein's local stack);
 - :class:`SimulatedCall`: a :class:`~bargein.sim.Room` in virtual time where a scripted caller
   (an espeak voice other than the agent's) talks to the session, every session event is kept,
   and the recording is written at the end;
@@ -35,52 +36,31 @@ from bargein.agent import Agent, AgentSession, SpeechHandle
 from bargein.agent.events import EVENT_TYPES
 from bargein.providers.espeak_tts import EspeakTTS
 from bargein.providers.llm import LLM
-from bargein.providers.oracle_stt import GroundTruth, OracleSTT
-from bargein.providers.rule_based_llm import RuleBasedLLM
-from bargein.providers.silero_vad import SileroVAD
-from bargein.providers.stt import STT
-from bargein.providers.tts import TTS
-from bargein.providers.vad import VAD
+from bargein.providers.local_stack import AGENT_VOICE, LocalStack, local_stack
+from bargein.providers.oracle_stt import GroundTruth
 from bargein.sim import Room, Utterance, run_simulation
 from bargein.text import count_sentences
 
 SAMPLE_RATE = 16000
-AGENT_VOICE = "en-gb+f3"
 CALLER_VOICE = "en-us+m3"
 STT_CHOICES = ("oracle", "local")
 
 
-@dataclass
-class Providers:
-    """The four providers a session needs (and the ground truth an oracle STT reads)."""
-
-    vad: VAD
-    stt: STT
-    llm: LLM
-    tts: TTS
-    truth: GroundTruth | None = None
+#: The providers a session needs: bargein's offline stack (VAD, STT, LLM, TTS, the turn
+#: detector when installed, and the ground truth an oracle STT reads).
+Providers = LocalStack
 
 
 def local_providers(truth: GroundTruth | None = None, real_stt: bool = False, *,
                     llm: LLM | None = None, voice: str = AGENT_VOICE) -> Providers:
-    """Offline providers: Silero VAD, espeak-ng TTS (``voice``), a rule-based LLM (or ``llm``).
+    """Offline providers: Silero VAD, espeak-ng TTS (``voice``), a rule-based LLM (or ``llm``)
+    and the turn detector (smart-turn v3.2 with the words, when the extra is installed).
 
     With ``real_stt`` the STT is pocketsphinx (interims) + Whisper (finals); otherwise it is an
     oracle STT reading ``truth`` (a new :class:`GroundTruth` if None; give the same one to the
     :class:`~bargein.sim.Room` so the caller's words land in it).
     """
-    stt: STT
-    if real_stt:
-        from bargein.providers.hybrid_stt import HybridSTT
-        from bargein.providers.pocketsphinx_stt import PocketsphinxSTT
-        from bargein.providers.whisper_stt import WhisperSTT
-
-        stt = HybridSTT(PocketsphinxSTT(), WhisperSTT())
-    else:
-        truth = truth if truth is not None else GroundTruth()
-        stt = OracleSTT(truth)
-    return Providers(vad=SileroVAD(), stt=stt, llm=llm or RuleBasedLLM(),
-                     tts=EspeakTTS(voice=voice), truth=truth)
+    return local_stack("local" if real_stt else "oracle", truth=truth, llm=llm, voice=voice)
 
 
 @dataclass

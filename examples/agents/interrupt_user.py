@@ -68,6 +68,7 @@ def build_session(providers: Providers) -> AgentSession:
     """The session of this recipe: the given providers and a three-sentence turn limit."""
     return AgentSession(
         vad=providers.vad, stt=providers.stt, llm=providers.llm, tts=providers.tts,
+        turn_detector=providers.turn_detector,
         turn_limit=UserTurnLimit(max_sentences=MAX_SENTENCES),
     )
 

@@ -67,6 +67,7 @@ def build_session(providers: Providers, *,
     (speech heard during uninterruptible speech is dropped unless told otherwise)."""
     return AgentSession(
         vad=providers.vad, stt=providers.stt, llm=providers.llm, tts=providers.tts,
+        turn_detector=providers.turn_detector,
         interruption=InterruptionOptions(
             discard_audio_if_uninterruptible=discard_audio_if_uninterruptible),
     )

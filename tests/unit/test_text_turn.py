@@ -165,3 +165,26 @@ def test_combined_detector_uses_each_part_alone():
     assert words_only.complete and voice.calls == 1
     with pytest.raises(ValueError):
         detector.predict(None, None)
+
+
+def test_trusted_punctuation_ends_a_written_sentence() -> None:
+    """The oracle's transcript is what the caller wrote: a full sentence ends the turn even
+    when the (synthetic) voice sounds unfinished; a sentence cut before its end does not."""
+    from bargein.providers.combined_turn import CombinedTurnDetector
+    from bargein.providers.turn_detector import TurnPrediction
+
+    class Unsure:
+        needs_audio = True
+        threshold = 0.5
+
+        def predict(self, audio, transcript=None):
+            return TurnPrediction(0.05, False, audio_probability=0.05)
+
+    audio = AudioFrame.silence(1.0, 16000)
+    trusted = CombinedTurnDetector(Unsure(), trust_punctuation=True)
+    plain = CombinedTurnDetector(Unsure())
+    assert trusted.predict(audio, "What are your business hours?").complete
+    assert not plain.predict(audio, "What are your business hours?").complete
+    assert not trusted.predict(audio, "I'd like to book a table for").complete
+    assert not trusted.predict(audio, "I'd like to book a table for.").complete  # veto stays
+    assert not trusted.predict(audio, "Can you check whether my order").complete

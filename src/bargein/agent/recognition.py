@@ -86,12 +86,11 @@ class Recognition:
             detector=turn_detector is not None)
         self._turn_audio: Any = None
         if turn_detector is not None:
-            from bargein.providers.latency import Fixed
             from bargein.providers.turn_detector import TurnDetectorStream
 
-            self._turn_audio = TurnDetectorStream(
-                turn_detector, sample_rate, latency=getattr(turn_detector, "latency", Fixed(0.0)))
+            self._turn_audio = TurnDetectorStream(turn_detector, sample_rate)
         self._probe: asyncio.Task[None] | None = None
+        self._speech_end = 0.0  # stream time the user's voice last ended (for the detector)
         self._vad_stream: VADStream = vad.stream(sample_rate)
         self._stt_stream: STTStream = stt.stream(sample_rate)
         self._gate = STTGate(self._stt_stream, stt_preroll)
@@ -187,6 +186,8 @@ class Recognition:
             self._on_vad(event.type, event.time)
         if self._endpointing.voice_open:
             voiced = probability >= VOICE_PROBABILITY
+            if voiced:
+                self._speech_end = self._stream_time
             self._hooks.on_voicing(voiced)
             self._apply(self._endpointing.voicing(self._clock(), voiced))
             self._watch_for_stuck_vad(frame)
@@ -198,6 +199,7 @@ class Recognition:
             self._quiet = 0.0
             self._hooks.on_voice_started(t)
         else:
+            self._speech_end = stream_time
             decisions = self._endpointing.voice_ended(now, t)
             self._hooks.on_voice_ended(t)  # the session knows the voice ended before the turn
             self._apply(decisions)
@@ -305,11 +307,12 @@ class Recognition:
         if self._probe is not None:
             self._probe.cancel()
         transcript = self._hooks.current_transcript() or None
-        self._probe = asyncio.create_task(self._run_probe(transcript), name="bargein-turn")
+        self._probe = asyncio.create_task(
+            self._run_probe(transcript, self._speech_end), name="bargein-turn")
 
-    async def _run_probe(self, transcript: str | None) -> None:
+    async def _run_probe(self, transcript: str | None, speech_end: float) -> None:
         try:
-            prediction = await self._turn_audio.decide(transcript)
+            prediction = await self._turn_audio.decide(transcript, speech_end=speech_end)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # no answer: the turn waits max_delay, as if unfinished

@@ -30,31 +30,29 @@ from typing import Any
 from bargein.agent import Agent, AgentSession
 from bargein.errors import BargeinError
 from bargein.providers.llm import LLM
-from bargein.providers.stt import STT
-from bargein.providers.tts import TTS
-from bargein.providers.vad import VAD
+from bargein.providers.local_stack import (
+    AGENT_VOICE,
+    STT_KINDS,
+    LocalStack,
+    local_stack,
+    make_stt,
+)
 
 #: Voice of the agent (the examples' agent voice) and of the typed user's lines.
-AGENT_VOICE = "en-gb+f3"
 USER_VOICE = "en-us+m3"
 #: ``local``: pocketsphinx interims + Whisper finals; ``whisper``: Whisper finals only
 #: (lighter: what a busy server uses); ``oracle``: the words typed in the text console
 #: (no recognition; text mode only).
-STT_CHOICES = ("local", "whisper", "oracle")
+STT_CHOICES = STT_KINDS
 
 
 class AgentFileError(BargeinError):
     """An agent file is missing, fails to load, or does not follow the convention."""
 
 
-@dataclass
-class LiveProviders:
-    """The four providers a session is built with (``build_session(providers)``)."""
-
-    vad: VAD
-    stt: STT
-    llm: LLM
-    tts: TTS
+#: The providers a session is built with (``build_session(providers)``): bargein's offline
+#: stack (:class:`~bargein.providers.local_stack.LocalStack`).
+LiveProviders = LocalStack
 
 
 @dataclass
@@ -150,35 +148,12 @@ def load_agent_file(path: str | Path) -> AgentSpec:
 
 def live_providers(spec: AgentSpec, *, stt: str = "local", truth: Any = None,
                    voice: str = AGENT_VOICE) -> LiveProviders:
-    """Offline providers for a live run: Silero VAD, espeak-ng (``voice``), the file's LLM,
-    and the STT named by ``stt`` (see :data:`STT_CHOICES`; ``oracle`` reads ``truth``)."""
-    from bargein.providers.espeak_tts import EspeakTTS
-    from bargein.providers.silero_vad import SileroVAD
-
-    return LiveProviders(vad=SileroVAD(), stt=make_stt(stt, truth), llm=spec.llm(),
-                         tts=EspeakTTS(voice=voice))
-
-
-def make_stt(kind: str, truth: Any = None) -> STT:
-    """The recognizer called ``kind`` (see :data:`STT_CHOICES`)."""
-    if kind == "local":
-        from bargein.providers.hybrid_stt import HybridSTT
-        from bargein.providers.pocketsphinx_stt import PocketsphinxSTT
-        from bargein.providers.whisper_stt import WhisperSTT
-
-        return HybridSTT(PocketsphinxSTT(), WhisperSTT())
-    if kind == "whisper":
-        from bargein.providers.whisper_stt import WhisperSTT
-
-        return WhisperSTT()
-    if kind == "oracle":
-        from bargein.providers.oracle_stt import GroundTruth, OracleSTT
-
-        if not isinstance(truth, GroundTruth):
-            raise ValueError("the oracle STT needs the ground truth of what the user says "
-                             "(text console only)")
-        return OracleSTT(truth)
-    raise ValueError(f"stt must be one of {STT_CHOICES}, got {kind!r}")
+    """Offline providers for a live run: the local stack (Silero VAD, espeak-ng ``voice``,
+    the turn detector when installed) with the file's LLM and the STT named by ``stt`` (see
+    :data:`STT_CHOICES`; ``oracle`` reads ``truth``)."""
+    if stt == "oracle" and truth is None:
+        make_stt(stt, truth)  # the same clear error as before: the oracle needs the truth
+    return local_stack(stt, truth=truth, llm=spec.llm(), voice=voice)
 
 
 async def warm_up(providers: LiveProviders) -> None:

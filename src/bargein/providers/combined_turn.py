@@ -36,6 +36,8 @@ from bargein.providers.turn_detector import (
 __all__ = ["CombinedTurnDetector", "combine"]
 
 _EPS = 1e-6
+#: With ``trust_punctuation``: a sentence written to its end is at least this likely done.
+SENTENCE_END_PROBABILITY = 0.9
 
 
 def _logit(p: float) -> float:
@@ -63,6 +65,11 @@ class CombinedTurnDetector:
         audio: the audio detector; ``SmartTurnDetector()`` when None (needs extra ``turn``).
         text: the words detector; ``TextTurnDetector()`` when None.
         threshold: probability at or above which the combined answer is "complete".
+        trust_punctuation: the transcript's sentence punctuation follows what the speaker
+            said (the oracle recognizer in simulation, which knows the written text): a
+            sentence that ends with ``.``, ``?`` or ``!`` and whose words do not lean towards
+            going on ends the turn (``max(a, 0.9)``). Leave it off for real recognizers:
+            Whisper ends fragments with a full stop of its own ("...a table for it.").
     """
 
     needs_audio = True
@@ -73,7 +80,11 @@ class CombinedTurnDetector:
         text: TextTurnDetector | None = None,
         *,
         threshold: float = DEFAULT_THRESHOLD,
+        trust_punctuation: bool = False,
     ) -> None:
+        if not isinstance(trust_punctuation, bool):
+            raise TypeError(f"trust_punctuation must be True or False, got {trust_punctuation!r}")
+        self.trust_punctuation = trust_punctuation
         if audio is None:
             from bargein.providers.smart_turn import SmartTurnDetector
 
@@ -106,6 +117,10 @@ class CombinedTurnDetector:
             reason = f"voice {a:.2f}; words have no cue"
         else:
             reason = f"voice {a:.2f}; words {cue.lean.value}: {cue.reason}"
+        if self.trust_punctuation and cue.lean in (Lean.NEUTRAL, Lean.MAY_END) \
+                and transcript.rstrip().rstrip("\"')]»”’").endswith((".", "?", "!")):
+            p = max(p, SENTENCE_END_PROBABILITY)
+            reason += "; the sentence is written to its end"
         return TurnPrediction(
             probability=p,
             complete=p >= self._threshold,
