@@ -59,11 +59,11 @@ def test_a_url_that_refuses_fails_the_connect_step_in_one_line():
 
 
 def test_garbage_after_start_fails_the_start_in_one_line():
-    received: list[str] = []
+    received: list[dict] = []
 
     async def garbage(ws):  # type: ignore[no-untyped-def]
-        received.append(json.loads(await ws.recv())["event"])
-        received.append(json.loads(await ws.recv())["event"])
+        received.append(json.loads(await ws.recv()))
+        received.append(json.loads(await ws.recv()))
         await ws.send("this is not json")
         await asyncio.sleep(1)
 
@@ -73,9 +73,34 @@ def test_garbage_after_start_fails_the_start_in_one_line():
 
     with pytest.raises(TwilioProtocolError) as info:
         run_live(with_server(garbage, body))
-    assert received == ["connected", "start"]
+    connected, start = received
+    assert connected["event"] == "connected" and "sequenceNumber" not in connected
+    assert start["event"] == "start" and start["sequenceNumber"] == "1"  # as Twilio numbers
     assert str(info.value).startswith("twilio: step media: the agent sent something that is "
                                       "not Media Streams JSON")
+
+
+def test_a_message_for_another_stream_is_refused_in_one_line():
+    """Twilio takes the agent's messages only with the streamSid of its `start`."""
+
+    async def wrong_stream(ws):  # type: ignore[no-untyped-def]
+        await ws.recv()
+        await ws.recv()
+        payload = base64.b64encode(mulaw_encode(tone(0.02))).decode()
+        await ws.send(json.dumps({"event": "media", "streamSid": "MZ" + "0" * 32,
+                                  "media": {"payload": payload}}))
+        await asyncio.sleep(1)
+
+    async def body(url: str):  # type: ignore[no-untyped-def]
+        adapter = TwilioMediaStreamAdapter(url, answer_timeout=5)
+        return await scenario.arun("wrong stream", agent=adapter, script=[scenario.agent()])
+
+    with pytest.raises(TwilioProtocolError) as info:
+        run_live(with_server(wrong_stream, body))
+    message = str(info.value)
+    assert message.startswith("twilio: step media: the agent sent a media message for stream "
+                              "'MZ000") and "not this call's 'MZ" in message
+    assert "\n" not in message
 
 
 def test_a_peer_that_never_answers_start_fails_within_the_timeout():
@@ -147,3 +172,4 @@ def test_greeting_plays_and_the_agents_clear_stops_it_on_the_recording():
     assert np.abs(after).max() < 64  # silent after the clear
     assert events.count("mark") == 1  # the pending mark was answered at the clear
     assert "stop" in events
+
