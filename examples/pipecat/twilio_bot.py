@@ -110,9 +110,10 @@ class TwilioCallSerializer(FrameSerializer):
             message = json.loads(data)
         except ValueError:
             return None
-        start = message.get("start") if isinstance(message, dict) else None
-        if message.get("event") != "start" or not isinstance(start, dict) \
-                or not start.get("streamSid"):
+        if not isinstance(message, dict) or message.get("event") != "start":
+            return None  # Twilio sends `connected` first; nothing else comes before `start`
+        start = message.get("start")
+        if not isinstance(start, dict) or not start.get("streamSid"):
             return None
         # auto_hang_up needs Twilio's REST API and keys; here the caller ends the call
         self.twilio = TwilioFrameSerializer(
