@@ -16,6 +16,9 @@ Scenarios (one run each, same seed):
     .venv/bin/python benchmarks/livekit_vs_bargein.py            # print the table
     .venv/bin/python benchmarks/livekit_vs_bargein.py --write    # also into benchmarks/README.md
 
+Under the table: Pipecat's end-of-turn model (smart-turn v3.2) on each of the caller's lines,
+since it decides how long the Pipecat pipeline waits before it replies.
+
 ``--write`` replaces the part of ``benchmarks/README.md`` between ``<!-- livekit:begin -->``
 and ``<!-- livekit:end -->`` (the section "bargein vs LiveKit Agents" is added if missing).
 """
@@ -137,6 +140,43 @@ def backchannel_outcome(result: Any) -> str:
     return "stopped or paused"
 
 
+def smart_turn_scores(voice: str = "en-us+m3") -> dict[str, float]:
+    """Pipecat's default end-of-turn model (smart-turn v3.2) on each line the caller says:
+    the probability that the turn is complete. Below 0.5 Pipecat's turn analyzer waits for
+    its ``stop_secs`` (3 s) of silence before it ends the turn.
+
+    The audio is the scenario's: the caller's espeak-ng voice at 16 kHz, fed as Pipecat's
+    turn analyzer gets it (0.5 s before the speech, 20 ms frames, the VAD's 0.2 s stop).
+    """
+    import asyncio
+
+    from pipecat.audio.turn.smart_turn.local_smart_turn_v3 import LocalSmartTurnAnalyzerV3
+
+    from bargein.audio.frame import concat
+    from bargein.providers.espeak_tts import EspeakTTS
+
+    async def score(analyzer: LocalSmartTurnAnalyzerV3, text: str) -> float:
+        tts = EspeakTTS(voice=voice, sample_rate=16000)
+        speech = concat([chunk.frame async for chunk in tts.stream(text)]).to_int16()
+        frame, silence = 320, bytes(2 * 320)
+        for _ in range(25):
+            analyzer.append_audio(silence, False)
+        for i in range(0, len(speech), frame):
+            analyzer.append_audio(speech[i:i + frame].tobytes(), True)
+        for _ in range(10):
+            analyzer.append_audio(silence, False)
+        _state, metrics = await analyzer.analyze_end_of_turn()
+        analyzer.clear()
+        return float(metrics.probability)
+
+    async def all_lines() -> dict[str, float]:
+        analyzer = LocalSmartTurnAnalyzerV3()
+        analyzer.set_sample_rate(16000)
+        return {text: await score(analyzer, text) for text in (QUESTION, BARGE_IN, BACKCHANNEL)}
+
+    return asyncio.run(all_lines())
+
+
 def run_all(make: Callable[[], AgentAdapter]) -> dict[str, Any]:
     results = {name: scenario.run(name, agent=make(), script=script, seed=0)
                for name, script in scripts().items()}
@@ -159,6 +199,7 @@ def summarize(results: dict[str, Any]) -> dict[str, str]:
         out["  recorded as interrupted message"] = f'"{recorded}" (WER {wer:.2f})'
     latencies = [x for r in results.values() for x in r.metrics.response_latency]
     out["response latency, median (s)"] = _s(latencies)
+    out["response latency, slowest reply (s)"] = f"{max(latencies):.3f}" if latencies else "n/a"
     wall = sum(r.wall_seconds for r in results.values())
     audio = sum(r.duration for r in results.values())
     out["wall time per simulated minute (s)"] = f"{wall / (audio / 60):.2f}"
@@ -181,14 +222,17 @@ def table(columns: dict[str, dict[str, str]]) -> str:
     return "\n".join(rows)
 
 
-def render(columns: dict[str, dict[str, str]]) -> str:
+def render(columns: dict[str, dict[str, str]], scores: dict[str, float]) -> str:
     from importlib.metadata import version
 
     cores = os.cpu_count() or 1
     head = (f"Machine: {cores} cores ({platform.machine()}), Python {platform.python_version()}, "
             f"livekit-agents {version('livekit-agents')}, pipecat-ai {version('pipecat-ai')}. "
             "One run, seed 0, virtual time.")
-    return f"{BEGIN}\n{head}\n\n{table(columns)}\n{END}"
+    lines = ", ".join(f'"{text}" {p:.2f}' for text, p in scores.items())
+    foot = ("Pipecat's end-of-turn model (smart-turn v3.2) on the caller's lines, probability "
+            f"that the turn is complete (below 0.5 Pipecat waits for 3 s of silence): {lines}.")
+    return f"{BEGIN}\n{head}\n\n{table(columns)}\n\n{foot}\n{END}"
 
 
 def write(section: str) -> None:
@@ -214,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         "LiveKit agent (defaults)": summarize(run_all(livekit_adapter)),
         "Pipecat pipeline (defaults)": summarize(run_all(pipecat_adapter)),
     }
-    section = render(columns)
+    section = render(columns, smart_turn_scores())
     print(section)
     if args.write:
         write(section)

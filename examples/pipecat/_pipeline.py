@@ -1,4 +1,4 @@
-"""What both Pipecat examples share: the worker around a pipeline, and a scenario's verdict."""
+"""What the Pipecat examples share: the worker around a pipeline, and a scenario's verdict."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pipecat.pipeline.pipeline import Pipeline
 from pipecat.pipeline.worker import PipelineParams, PipelineWorker
 
 
-def worker(processors: list[Any], sample_rate: int) -> PipelineWorker:
+def worker(processors: list[Any], sample_rate: int,
+           observers: list[Any] | None = None) -> PipelineWorker:
     """A Pipecat worker for ``processors``, at the scenario's rate, with no idle timeout
     (a scenario decides when the call ends)."""
     return PipelineWorker(
@@ -17,6 +18,7 @@ def worker(processors: list[Any], sample_rate: int) -> PipelineWorker:
                               audio_out_sample_rate=sample_rate),
         idle_timeout_secs=None,
         enable_rtvi=False,
+        observers=observers or [],
     )
 
 

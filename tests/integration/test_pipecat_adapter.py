@@ -140,6 +140,101 @@ def test_talkative_caller_is_cut_in_on_while_still_talking():
     assert audible(result, cut_in_at, cut_in_at + 1.2) > 0.9
 
 
+class Tally:
+    """A bargein STT around another that notes which audio reaches the recognizer."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+        self.pushed: list[tuple[float, float]] = []  # (stream time, seconds)
+        self.skipped = 0.0
+
+    @property
+    def capabilities(self):  # type: ignore[no-untyped-def]
+        return self.inner.capabilities
+
+    async def recognize(self, audio):  # type: ignore[no-untyped-def]
+        return await self.inner.recognize(audio)
+
+    def stream(self, sample_rate: int):  # type: ignore[no-untyped-def]
+        stream = self.inner.stream(sample_rate)
+        push, skip = stream.push_frame, stream.skip
+
+        def push_frame(frame):  # type: ignore[no-untyped-def]
+            self.pushed.append((stream.time, frame.duration))
+            push(frame)
+
+        def skip_seconds(seconds: float) -> None:
+            self.skipped += seconds
+            skip(seconds)
+
+        stream.push_frame, stream.skip = push_frame, skip_seconds
+        return stream
+
+
+@needs_pipecat
+@pytest.mark.parametrize("preroll", [1.0, None])
+def test_the_recognizer_hears_the_callers_speech_and_not_the_silence(preroll):
+    """With Pipecat's VAD in the pipeline, bargein's STT service sends the recognizer only
+    the caller's speech (from ``preroll`` before the VAD's start): a streaming decoder must
+    not spend a live bot's CPU on a silent line. ``preroll=None`` sends everything."""
+    from pipecat.frames.frames import LLMRunFrame
+    from pipecat.processors.aggregators.llm_context import LLMContext
+    from pipecat.processors.aggregators.llm_response_universal import (
+        LLMContextAggregatorPair,
+        LLMUserAggregatorParams,
+    )
+
+    from bargein import pipecat as offline
+    from bargein.adapters.pipecat import PipecatAdapter
+    from bargein.providers.oracle_stt import OracleSTT
+
+    tallies: list[Tally] = []
+
+    def build(context):  # type: ignore[no-untyped-def]
+        tallies.append(Tally(OracleSTT(context.truth)))
+        llm_context = LLMContext([{"role": "system", "content": "You are a support agent."}])
+        user, assistant = LLMContextAggregatorPair(
+            llm_context, user_params=LLMUserAggregatorParams(vad_analyzer=offline.VADAnalyzer()))
+        bot = example("interrupt_user").worker(
+            [context.transport.input(), offline.STT(tallies[-1], preroll=preroll), user,
+             offline.LLM(), offline.TTS(voice="en-gb+f3"), context.transport.output(),
+             assistant], context.sample_rate)
+
+        @bot.event_handler("on_pipeline_started")
+        async def greet(_worker, _frame):  # type: ignore[no-untyped-def]
+            await bot.queue_frames([LLMRunFrame()])
+
+        return bot
+
+    result = scenario.run("gate", agent=PipecatAdapter(build), script=[
+        scenario.agent(), scenario.silence(3.0), scenario.user(QUESTION), scenario.agent()])
+    assert result.success, result.reasoning
+    [tally] = tallies
+    [question] = result.utterances
+    pushed = sum(seconds for _, seconds in tally.pushed)
+    spoke = question.end - question.onset
+    print(f"\npreroll {preroll}: recognizer got {pushed:.2f} s, skipped {tally.skipped:.2f} s "
+          f"of a {result.duration:.1f} s call (the caller spoke {spoke:.2f} s)")
+    assert "unlimited projects" in result.timeline.of("agent_message")[-1].data["text"]
+    if preroll is None:
+        assert tally.skipped == 0.0 and pushed > result.duration - 1.0
+        return
+    # all of the question, from its pre-roll to the VAD's stop (0.2 s of silence and more)
+    first, last = tally.pushed[0][0], tally.pushed[-1][0] + tally.pushed[-1][1]
+    assert first < question.onset - 0.5 and last > question.end
+    assert pushed < spoke + preroll + 1.0
+    assert tally.skipped > result.duration - 10.0  # the greeting and the silence: skipped
+
+
+@needs_pipecat
+def test_a_bad_preroll_is_refused():
+    from bargein import pipecat as offline
+
+    for bad in (-0.5, float("nan"), float("inf"), "1", True):
+        with pytest.raises(ValueError, match="preroll must be None or a number of seconds"):
+            offline.STT.oracle(preroll=bad)
+
+
 @needs_pipecat
 def test_same_script_gives_the_same_wav_bytes():
     def once() -> bytes:

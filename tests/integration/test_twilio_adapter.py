@@ -3,15 +3,21 @@
 A minimal Media Streams agent (a WebSocket server written here against the protocol: it
 greets with μ-law audio, and sends ``clear`` when the caller's audio gets loud) shows the
 adapter's side of the protocol; bad peers show that every failure is one line naming the step,
-within the wall-clock timeouts of live mode.
+within the wall-clock timeouts of live mode. Then the proof against software no one here
+wrote: a Pipecat bot served by Pipecat's WebSocket server transport and Pipecat's
+``TwilioFrameSerializer`` (``examples/pipecat/twilio_bot.py``), called by bargein scenarios.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import importlib.util
 import json
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,11 +65,11 @@ def test_a_url_that_refuses_fails_the_connect_step_in_one_line():
 
 
 def test_garbage_after_start_fails_the_start_in_one_line():
-    received: list[str] = []
+    received: list[dict] = []
 
     async def garbage(ws):  # type: ignore[no-untyped-def]
-        received.append(json.loads(await ws.recv())["event"])
-        received.append(json.loads(await ws.recv())["event"])
+        received.append(json.loads(await ws.recv()))
+        received.append(json.loads(await ws.recv()))
         await ws.send("this is not json")
         await asyncio.sleep(1)
 
@@ -73,9 +79,34 @@ def test_garbage_after_start_fails_the_start_in_one_line():
 
     with pytest.raises(TwilioProtocolError) as info:
         run_live(with_server(garbage, body))
-    assert received == ["connected", "start"]
+    connected, start = received
+    assert connected["event"] == "connected" and "sequenceNumber" not in connected
+    assert start["event"] == "start" and start["sequenceNumber"] == "1"  # as Twilio numbers
     assert str(info.value).startswith("twilio: step media: the agent sent something that is "
                                       "not Media Streams JSON")
+
+
+def test_a_message_for_another_stream_is_refused_in_one_line():
+    """Twilio takes the agent's messages only with the streamSid of its `start`."""
+
+    async def wrong_stream(ws):  # type: ignore[no-untyped-def]
+        await ws.recv()
+        await ws.recv()
+        payload = base64.b64encode(mulaw_encode(tone(0.02))).decode()
+        await ws.send(json.dumps({"event": "media", "streamSid": "MZ" + "0" * 32,
+                                  "media": {"payload": payload}}))
+        await asyncio.sleep(1)
+
+    async def body(url: str):  # type: ignore[no-untyped-def]
+        adapter = TwilioMediaStreamAdapter(url, answer_timeout=5)
+        return await scenario.arun("wrong stream", agent=adapter, script=[scenario.agent()])
+
+    with pytest.raises(TwilioProtocolError) as info:
+        run_live(with_server(wrong_stream, body))
+    message = str(info.value)
+    assert message.startswith("twilio: step media: the agent sent a media message for stream "
+                              "'MZ000") and "not this call's 'MZ" in message
+    assert "\n" not in message
 
 
 def test_a_peer_that_never_answers_start_fails_within_the_timeout():
@@ -147,3 +178,119 @@ def test_greeting_plays_and_the_agents_clear_stops_it_on_the_recording():
     assert np.abs(after).max() < 64  # silent after the clear
     assert events.count("mark") == 1  # the pending mark was answered at the clear
     assert "stop" in events
+
+
+# -- against software no one here wrote: a Pipecat bot behind Pipecat's own Twilio serializer --
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pipecat"
+
+
+def example(name: str):  # type: ignore[no-untyped-def]
+    """``examples/pipecat/<name>.py``, under its own module name."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))  # for the examples' _pipeline module
+    spec = importlib.util.spec_from_file_location(f"pipecat_example_{name}",
+                                                  EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def audible_seconds(text: str, voice: str) -> float:
+    """First to last audible sample of espeak-ng saying ``text`` (the bot's TTS)."""
+    from bargein.audio.frame import concat
+    from bargein.providers.espeak_tts import EspeakTTS
+
+    async def synthesize() -> np.ndarray:
+        tts = EspeakTTS(voice=voice, sample_rate=16000)
+        return concat([chunk.frame async for chunk in tts.stream(text)]).to_int16()
+
+    loud = np.flatnonzero(np.abs(asyncio.run(synthesize()).astype(np.int32)) >= 64)
+    return float(loud[-1] - loud[0]) / 16000
+
+
+def quiet(result, start: float, end: float) -> bool:  # type: ignore[no-untyped-def]
+    """The agent lane is silent on the recording between ``start`` and ``end``."""
+    rate = result.recording.sample_rate
+    lane = result.recording.stereo[round(start * rate):round(end * rate), 1]
+    return not lane.size or int(np.abs(lane.astype(np.int32)).max()) < 64
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pipecat") is None,
+                    reason="pipecat-ai is not installed (pip install 'bargein[pipecat]')")
+def test_a_pipecat_phone_bot_over_its_own_twilio_serializer(tmp_path):
+    """The bot (``examples/pipecat/twilio_bot.py``, its own process) is Pipecat's WebSocket
+    server transport with Pipecat's TwilioFrameSerializer; bargein plays Twilio. One real-time
+    call: the caller talks over the greeting (it plays to its end), barges in on an answer
+    (the bot's `clear` stops it) and says "Uh-huh, yeah." over the next (Pipecat's default
+    takes any voice for a new turn). Every check is on the recording."""
+    caller, bot = example("twilio_call"), example("twilio_bot")  # the bot runs apart
+    log = tmp_path / "twilio_bot.log"
+
+    async def call():  # type: ignore[no-untyped-def]
+        with log.open("wb") as stderr:
+            async with caller.running_bot(log=stderr) as url:
+                adapter = TwilioMediaStreamAdapter(url, answer_timeout=30.0)
+                result = await scenario.arun("phone call", agent=adapter,
+                                             script=caller.call_script())
+        return result, adapter
+
+    result, adapter = run_live(call())
+    bot_log = log.read_text(errors="replace")[-3000:]
+    assert result.success, f"{result.reasoning}\n--- bot log (end) ---\n{bot_log}"
+    over_greeting, question, barge_in, backchannel = result.utterances
+    turns = list(zip([e.time for e in result.timeline.of("agent_started_speaking")],
+                     [e.time for e in result.timeline.of("agent_stopped_speaking")],
+                     strict=True))
+    print("\nagent turns", [(round(a, 2), round(b, 2)) for a, b in turns],
+          "\nclears", [round(t, 2) for t in adapter.clears],
+          "\nutterances", [(u.text, round(u.onset, 2), round(u.end, 2))
+                           for u in result.utterances])
+
+    # 1. the greeting plays to its end over the caller, who gets no reply for it
+    greeting = turns[0]
+    assert greeting[0] < over_greeting.onset < over_greeting.end < greeting[1]
+    # all of it: μ-law and the 10 ms analysis windows of the recording blur its edges
+    assert greeting[1] - greeting[0] >= audible_seconds(bot.GREETING, bot.VOICE) - 0.15
+    assert not [t for t in adapter.clears if t < question.onset]
+    assert turns[1][0] > question.end  # the next thing the bot says answers the question
+
+    # 2. the barge-in: the bot's `clear` stops the answer, measured on the recording
+    [measure] = [m for m in result.metrics.interruptions if m.utterance == barge_in.index]
+    assert [t for t in adapter.clears if barge_in.onset < t < barge_in.onset + 3.0]
+    assert measure.yielded and 0.0 < measure.stop_latency < 3.0  # generous: a busy machine
+    assert quiet(result, measure.stopped_at + 0.05, barge_in.end)  # nothing more of it
+    print(f"stop latency {measure.stop_latency:.3f} s (Pipecat VAD start_secs 0.2 s + the "
+          "bot's audio path on a shared machine)")
+
+    # 3. the backchannel: Pipecat's default stops for it too (a false interruption)
+    assert backchannel.backchannel
+    assert [t for t in adapter.clears if t > backchannel.onset]
+    assert result.metrics.false_interruption_rate == 1.0
+
+
+def run_example(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, *args], cwd=EXAMPLES.parents[1], text=True,
+                          capture_output=True, timeout=120)
+
+
+def test_the_call_example_names_a_bot_that_is_not_there_in_one_line():
+    proc = run_example("examples/pipecat/twilio_call.py", "--url",
+                       f"ws://127.0.0.1:{free_port()}")
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("twilio_call: twilio: step connect:")
+    assert proc.stderr.count("\n") == 1
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pipecat") is None,
+                    reason="pipecat-ai is not installed (pip install 'bargein[pipecat]')")
+def test_the_bot_example_names_a_port_it_cannot_take_in_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_example("examples/pipecat/twilio_bot.py", "--port", str(port))
+    assert proc.returncode == 1
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("twilio_bot:")]
+    assert errors == [errors[0]] and f"cannot serve on 127.0.0.1:{port}" in errors[0]
+    assert "Traceback" not in proc.stderr

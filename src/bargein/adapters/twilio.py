@@ -7,16 +7,18 @@ would stream a call to) and speaks the Media Streams protocol as Twilio does:
 - the caller's audio (the scenario room's microphone) goes out as ``media`` messages, base64
   8 kHz μ-law in 20 ms frames, and the agent's ``media`` plays into the room's speaker;
 - the agent's ``clear`` is its native stop: the audio not yet played is dropped at once (and
-  reported as ``agent_interrupted``); its ``mark`` messages are echoed once the audio sent
-  before them has played, as Twilio does;
+  reported as ``agent_interrupted`` with the seconds ``dropped``); its ``mark`` messages are
+  echoed once the audio sent before them has played, as Twilio does;
+- like Twilio, it takes the agent's messages only with the ``streamSid`` of its ``start``;
 - ``stop`` ends the stream when the scenario ends.
 
 The room's audio (16 kHz by default) is converted to and from 8 kHz μ-law at this edge.
 
 Live mode only (real sockets, real time): ``scenario.run(..., live=True)``. Every protocol
 wait is bounded on the wall clock (``connect_timeout``, ``answer_timeout``); a URL that
-refuses, a peer that answers with something that is not Media Streams JSON, or one that says
-nothing after ``start`` fails the start with one line naming the step.
+refuses, a peer that answers with something that is not Media Streams JSON (or for another
+stream), or one that says nothing after ``start`` fails the start with one line naming the
+step.
 
 Needs ``websockets`` (extra ``live``).
 """
@@ -83,7 +85,9 @@ class TwilioMediaStreamAdapter(AgentAdapter):
         self.stream_sid = "MZ" + uuid.uuid4().hex
         self.call_sid = "CA" + uuid.uuid4().hex
         self.clears: list[float] = []
-        """Recording times at which the agent's ``clear`` arrived."""
+        """Recording times at which the agent's ``clear`` messages arrived (each one, also
+        when nothing was left to drop: an agent that paces its audio in real time may have
+        stopped sending before it clears)."""
         self._ws: Any = None
         self._link: AdapterLink | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -121,7 +125,8 @@ class TwilioMediaStreamAdapter(AgentAdapter):
         except Exception as exc:  # websockets' handshake errors (InvalidStatus, InvalidURI...)
             raise TwilioProtocolError(f"twilio: step connect: {self.url} refused the "
                                       f"WebSocket: {_one_line(exc)}") from None
-        await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"})
+        await self._send({"event": "connected", "protocol": "Call", "version": "1.0.0"},
+                         numbered=False)  # Twilio numbers the messages from `start` on
         await self._send({
             "event": "start", "streamSid": self.stream_sid,
             "start": {"streamSid": self.stream_sid, "callSid": self.call_sid,
@@ -180,9 +185,10 @@ class TwilioMediaStreamAdapter(AgentAdapter):
                               "payload": base64.b64encode(chunk).decode("ascii")}})
                 sent += 1
 
-    async def _send(self, message: dict[str, Any]) -> None:
-        self._sequence += 1
-        message = {**message, "sequenceNumber": str(self._sequence)}
+    async def _send(self, message: dict[str, Any], *, numbered: bool = True) -> None:
+        if numbered:
+            self._sequence += 1
+            message = {**message, "sequenceNumber": str(self._sequence)}
         with contextlib.suppress(Exception):  # a closed socket ends the call; reported below
             await self._ws.send(json.dumps(message))
 
@@ -200,6 +206,11 @@ class TwilioMediaStreamAdapter(AgentAdapter):
             raise TwilioProtocolError(
                 f"twilio: step media: the agent sent an unknown message (expected an event "
                 f"media, mark or clear): {_preview(raw)}")
+        if message.get("streamSid") != self.stream_sid:  # Twilio rejects it (error 31951)
+            raise TwilioProtocolError(
+                f"twilio: step media: the agent sent a {message['event']} message for stream "
+                f"{message.get('streamSid')!r}, not this call's {self.stream_sid!r} (the "
+                "streamSid of `start`)")
         return message
 
     async def _receive(self, first: dict[str, Any] | None) -> None:
@@ -242,13 +253,13 @@ class TwilioMediaStreamAdapter(AgentAdapter):
     def _clear(self) -> None:
         link = self._link
         assert link is not None
-        queued = any(isinstance(item, AudioFrame) for item in self._queue)
-        playing = self._captured - self._played > 1e-9
+        dropped = sum(item.duration for item in self._queue if isinstance(item, AudioFrame))
+        dropped += max(self._captured - self._played, 0.0)
         names = [item for item in self._queue if isinstance(item, str)]
         self._queue.clear()
-        if queued or playing:
-            self.clears.append(link.now())
-            link.report("agent_interrupted", reason="clear")
+        self.clears.append(link.now())
+        if dropped > 1e-9:
+            link.report("agent_interrupted", reason="clear", dropped=round(dropped, 4))
         self._clear_count += 1
         link.audio_output.clear_buffer()
         self._played = self._captured
