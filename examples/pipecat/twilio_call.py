@@ -100,7 +100,7 @@ async def running_bot(*, port: int | None = None, log: IO[bytes] | None = None,
 async def call(url: str) -> scenario.ScenarioResult:
     """Run :func:`call_script` against the bot at ``url``."""
     adapter = TwilioMediaStreamAdapter(url, answer_timeout=30.0)
-    return await scenario.arun("a phone call to a Pipecat bot", agent=adapter,
+    return await scenario.arun("a phone call to a Pipecat bot", agent=adapter, live=True,
                                script=call_script())
 
 

@@ -75,7 +75,8 @@ def test_garbage_after_start_fails_the_start_in_one_line():
 
     async def body(url: str):  # type: ignore[no-untyped-def]
         adapter = TwilioMediaStreamAdapter(url, answer_timeout=5)
-        return await scenario.arun("garbage", agent=adapter, script=[scenario.agent()])
+        return await scenario.arun("garbage", agent=adapter, live=True,
+                                   script=[scenario.agent()])
 
     with pytest.raises(TwilioProtocolError) as info:
         run_live(with_server(garbage, body))
@@ -99,7 +100,8 @@ def test_a_message_for_another_stream_is_refused_in_one_line():
 
     async def body(url: str):  # type: ignore[no-untyped-def]
         adapter = TwilioMediaStreamAdapter(url, answer_timeout=5)
-        return await scenario.arun("wrong stream", agent=adapter, script=[scenario.agent()])
+        return await scenario.arun("wrong stream", agent=adapter, live=True,
+                                   script=[scenario.agent()])
 
     with pytest.raises(TwilioProtocolError) as info:
         run_live(with_server(wrong_stream, body))
@@ -115,7 +117,8 @@ def test_a_peer_that_never_answers_start_fails_within_the_timeout():
 
     async def body(url: str):  # type: ignore[no-untyped-def]
         adapter = TwilioMediaStreamAdapter(url, answer_timeout=1.0)
-        return await scenario.arun("silent", agent=adapter, script=[scenario.agent()])
+        return await scenario.arun("silent", agent=adapter, live=True,
+                                   script=[scenario.agent()])
 
     with pytest.raises(TwilioProtocolError, match=r"^twilio: step start: .* sent nothing "
                                                   r"within 1 s of `start`"):
@@ -163,7 +166,7 @@ def test_greeting_plays_and_the_agents_clear_stops_it_on_the_recording():
 
     async def body(url: str):  # type: ignore[no-untyped-def]
         adapter = TwilioMediaStreamAdapter(url, answer_timeout=10)
-        return await scenario.arun("clear", agent=adapter, script=[
+        return await scenario.arun("clear", agent=adapter, live=True, script=[
             scenario.interrupt("Sorry, wait a second.", after=1.0), scenario.sleep(1.0)])
 
     result = run_live(with_server(agent, body))
@@ -231,7 +234,7 @@ def test_a_pipecat_phone_bot_over_its_own_twilio_serializer(tmp_path):
         with log.open("wb") as stderr:
             async with caller.running_bot(log=stderr) as url:
                 adapter = TwilioMediaStreamAdapter(url, answer_timeout=30.0)
-                result = await scenario.arun("phone call", agent=adapter,
+                result = await scenario.arun("phone call", agent=adapter, live=True,
                                              script=caller.call_script())
         return result, adapter
 
