@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bargein.scenario.metrics import YIELD_WINDOW, Metrics
+from bargein.scenario.metrics import YIELD_WINDOW, InterruptionMeasure, Metrics
 from bargein.scenario.result import ScenarioResult
 
 REPORT_FILE = "report.html"
@@ -527,7 +527,17 @@ def _metrics_tables(m: Metrics) -> str:
          "onset of the user's interrupting speech → last audible agent sample"),
         ("Stop latency max", _secs(s["stop_latency_max"]), "worst barge-in of the run"),
         ("Yield rate", _pct(s["yield_rate"]),
-         f"share of barge-ins after which the agent stopped within {YIELD_WINDOW:g} s"),
+         f"share of barge-ins after which the agent stopped within {YIELD_WINDOW:g} s "
+         "and did not talk over the caller again"),
+        ("Talked over after yielding", _secs(s["talked_over"]),
+         "agent audio while a barging caller still spoke, after the agent's first stop"),
+        ("Barge-in overlap p50", _secs(s["barge_in_overlap_p50"]),
+         "seconds both spoke at once, from the caller's onset to the caller's end"),
+        ("Response gap p50", _secs(s["response_gap_p50"]),
+         "end of the caller's barge-in → the agent's next audio (negative: over the caller)"),
+        ("Protected barge-ins", str(s["protected_barge_ins"] or 0),
+         f"barge-ins over uninterruptible speech, kept out of the figures above "
+         f"({s['protected_interrupted'] or 0} interrupted)"),
         ("False interruption rate", _pct(s["false_interruption_rate"]),
          f"share of backchannels ({m.backchannels} over agent speech) after which the agent "
          "stopped or paused"),
@@ -555,7 +565,7 @@ def _metrics_tables(m: Metrics) -> str:
                 f"<td>{'yes' if i.agent_was_speaking else 'no'}</td>"
                 f'<td class="num">{_secs(i.stopped_at)}</td>'
                 f'<td class="num big">{_secs(i.stop_latency)}</td>'
-                f"<td>{_yesno(i.yielded) if i.agent_was_speaking else '—'}</td></tr>")
+                f"<td>{_yielded(i)}</td></tr>")
         per = ('<h3>Per interruption</h3><table class="grid"><thead><tr><th>#</th>'
                '<th>Utterance</th><th class="num">User onset</th><th>Trigger</th>'
                '<th>Mode</th><th>Agent speaking</th><th class="num">Agent stopped at</th>'
@@ -639,6 +649,15 @@ def _plain(value: object) -> str:
 
 def _badge(ok: bool) -> str:
     return f'<span class="badge {"pass" if ok else "fail"}">{"PASS" if ok else "FAIL"}</span>'
+
+
+def _yielded(i: InterruptionMeasure) -> str:
+    if not i.agent_was_speaking:
+        return "—"
+    if i.protected:  # uninterruptible speech is not meant to yield: not a failure
+        return "protected, " + ("not interrupted" if i.not_interrupted is not False
+                                else _yesno(False) + " interrupted")
+    return _yesno(i.yielded)
 
 
 def _yesno(ok: bool) -> str:

@@ -7,6 +7,8 @@ step object; :func:`validate` checks a whole script before anything runs.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,11 @@ from typing import Literal
 
 from bargein.audio.frame import AudioFrame
 from bargein.errors import ScenarioError
+from bargein.providers.types import WordTiming
 from bargein.scenario.simulator import InterruptionConfig
+
+#: A string that is a single audio file name (``user("clip.wav")``) is read as that file.
+AUDIO_PATH = re.compile(r"\S+\.(wav|flac|ogg|mp3|aiff?)", re.IGNORECASE)
 
 InterruptMode = Literal["auto", "native", "vad"]
 
@@ -38,6 +44,7 @@ class UserStep(Step):
     content: str | Path | bytes | AudioFrame
     transcript: str | None = None  # what recorded audio says, for the oracle STT and metrics
     yield_after: float | None = None  # stop talking once the agent was heard this long
+    words: tuple[WordTiming | tuple[str, float, float], ...] | None = None  # recorded audio
     kind = "user"
 
     def describe(self) -> str:
@@ -61,8 +68,10 @@ class InterruptStep(Step):
     """Barge in on the agent's reply with ``content``.
 
     Trigger: ``after`` seconds of audible agent speech, or ``after_words`` agent words heard,
-    or (neither) the first audible agent audio. ``mode``: "native" sends the adapter's cancel
-    signal with the audio, "vad" only the audio, "auto" native when the adapter has it.
+    or ``when="thinking"`` (the agent took the turn but is not audible yet), or ``at``
+    seconds on the recording, or (none of them) the first audible agent audio. ``mode``:
+    "native" sends the adapter's cancel signal with the audio, "vad" only the audio, "auto"
+    native when the adapter has it.
     """
 
     content: str | Path | bytes | AudioFrame
@@ -71,15 +80,22 @@ class InterruptStep(Step):
     mode: InterruptMode = "auto"
     transcript: str | None = None
     timeout: float = 30.0
+    at: float | None = None
+    when: Literal["thinking"] | None = None
+    words: tuple[WordTiming | tuple[str, float, float], ...] | None = None
     kind = "interrupt"
 
     @property
     def trigger(self) -> str:
-        """"after", "after_words" or "first_audio"."""
+        """"after", "after_words", "thinking", "at" or "first_audio"."""
         if self.after is not None:
             return "after"
         if self.after_words is not None:
             return "after_words"
+        if self.when is not None:
+            return self.when
+        if self.at is not None:
+            return "at"
         return "first_audio"
 
     def describe(self) -> str:
@@ -88,6 +104,10 @@ class InterruptStep(Step):
             extra = f", after={self.after:g}"
         elif self.after_words is not None:
             extra = f", after_words={self.after_words}"
+        elif self.when is not None:
+            extra = f", when={self.when!r}"
+        elif self.at is not None:
+            extra = f", at={self.at:g}"
         return f"interrupt({_short(self.content)}{extra})"
 
 
@@ -142,15 +162,18 @@ class VerdictStep(Step):
 
 
 def user(content: str | Path | bytes | AudioFrame, *, transcript: str | None = None,
-         yield_after: float | None = None) -> UserStep:
+         yield_after: float | None = None,
+         words: Sequence[WordTiming | tuple[str, float, float]] | None = None) -> UserStep:
     """The simulated user speaks ``content`` (text, audio file path, audio bytes or frame).
 
-    ``transcript`` says what recorded audio contains. ``yield_after``: a polite caller stops
-    talking once it has heard the agent for that many seconds (e.g. when the agent cuts in).
+    ``transcript`` says what recorded audio contains; its words are timed from the recording
+    (cached next to the file), or by ``words``: ``(text, start, end)`` seconds from the
+    clip's start. ``yield_after``: a polite caller stops talking once it has heard the agent
+    for that many seconds (e.g. when the agent cuts in).
     """
     if yield_after is not None and not yield_after >= 0:
         raise ScenarioError(f"user(yield_after=...) must be >= 0 s, got {yield_after!r}")
-    return UserStep(content, transcript, yield_after)
+    return UserStep(content, transcript, yield_after, _words(words, content))
 
 
 def agent(*, wait: bool = True, timeout: float = 30.0) -> AgentStep:
@@ -162,10 +185,21 @@ def agent(*, wait: bool = True, timeout: float = 30.0) -> AgentStep:
 
 def interrupt(content: str | Path | bytes | AudioFrame, *, after: float | None = None,
               after_words: int | None = None, mode: InterruptMode = "auto",
-              transcript: str | None = None, timeout: float = 30.0) -> InterruptStep:
+              transcript: str | None = None, timeout: float = 30.0,
+              at: float | None = None, when: Literal["thinking"] | None = None,
+              words: Sequence[WordTiming | tuple[str, float, float]] | None = None,
+              ) -> InterruptStep:
     """Barge in on the agent's reply; see :class:`InterruptStep`."""
-    if after is not None and after_words is not None:
-        raise ScenarioError("interrupt() takes after= or after_words=, not both")
+    given = [n for n, v in (("after", after), ("after_words", after_words), ("at", at),
+                            ("when", when)) if v is not None]
+    if len(given) > 1:
+        both = "not both" if len(given) == 2 else "only one of them"
+        raise ScenarioError(f"interrupt() takes {' or '.join(g + '=' for g in given)}, {both}")
+    if when is not None and when != "thinking":
+        raise ScenarioError(f"interrupt(when=...) must be 'thinking', got {when!r}")
+    if at is not None and not (isinstance(at, (int, float)) and math.isfinite(at) and at >= 0):
+        raise ScenarioError(f"interrupt(at=...) must be a finite number of seconds >= 0, "
+                            f"got {at!r}")
     if after is not None and not after >= 0:
         raise ScenarioError(f"interrupt(after=...) must be >= 0 s, got {after!r}")
     if after_words is not None and not (isinstance(after_words, int) and after_words >= 1):
@@ -174,7 +208,8 @@ def interrupt(content: str | Path | bytes | AudioFrame, *, after: float | None =
     if mode not in ("auto", "native", "vad"):
         raise ScenarioError(f"interrupt(mode=...) must be 'auto', 'native' or 'vad', "
                             f"got {mode!r}")
-    return InterruptStep(content, after, after_words, mode, transcript, timeout)
+    return InterruptStep(content, after, after_words, mode, transcript, timeout, at, when,
+                         _words(words, content))
 
 
 def silence(seconds: float) -> SilenceStep:
@@ -230,6 +265,22 @@ def validate(script: Sequence[object]) -> list[Step]:
     if not steps:
         raise ScenarioError("the script is empty")
     return steps
+
+
+def _words(words: Sequence[WordTiming | tuple[str, float, float]] | None,
+           content: object) -> tuple[WordTiming | tuple[str, float, float], ...] | None:
+    if words is None:
+        return None
+    if isinstance(content, str) and not _is_audio_path(content):
+        raise ScenarioError("words= times the words of recorded audio; text lines are timed "
+                            "by the synthesizer")
+    if isinstance(words, (str, bytes)) or not isinstance(words, Sequence):
+        raise ScenarioError("words= takes a list of (text, start, end) tuples")
+    return tuple(words)
+
+
+def _is_audio_path(text: str) -> bool:
+    return AUDIO_PATH.fullmatch(text.strip()) is not None
 
 
 def _short(content: object) -> str:
