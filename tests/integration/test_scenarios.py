@@ -11,6 +11,7 @@ import pytest
 from bargein import scenario
 from bargein.adapters import BargeinAgentAdapter
 from bargein.agent import Agent, AgentSession, InterruptionOptions
+from bargein.audio.levels import audible_spans
 from bargein.errors import UnsupportedCapabilityError
 
 pytestmark = pytest.mark.integration
@@ -111,6 +112,40 @@ def test_no_trigger_fires_at_the_first_audible_agent_frame():
     print(f"\nfirst agent sample {reply_start:.4f} s, interrupt fired {event.time:.4f} s")
     # it fired as the frame holding the first audible sample started to play
     assert event.time - 1e-9 <= reply_start < event.time + FRAME
+
+
+def test_when_thinking_fires_after_the_turn_is_taken_before_the_reply_is_audible():
+    result = scenario.run("thinking", agent=adapter(), script=[
+        scenario.agent(), scenario.user(FEATURES),
+        scenario.interrupt("Actually, what are your business hours?", when="thinking"),
+        scenario.agent(), scenario.expect_event("user_state", state="speaking")])
+    assert result.success, result.reasoning
+    event = fired(result)[0]
+    thinking = [e.time for e in result.timeline.of("agent_state")
+                if e.data["state"] == "thinking" and e.time >= result.utterances[0].end]
+    print(f"\nagent thinking at {thinking[0]:.3f} s, interrupt fired {event.time:.3f} s")
+    assert event.data["trigger"] == "thinking" and event.time == pytest.approx(thinking[0])
+    # nothing of the pending reply was audible before the barge-in, nor played after it: the
+    # agent's next audio is its answer, after the caller's interruption
+    agent = audible_spans(result.recording.stereo[:, 1], result.recording.sample_rate)
+    after_turn = [a for a, _ in agent if a > result.utterances[0].end]
+    assert after_turn[0] > result.utterances[1].end
+    [m] = result.metrics.interruptions
+    assert not m.agent_was_speaking and result.metrics.yield_rate is None
+
+
+def test_at_fires_at_that_time_on_the_recording():
+    result = scenario.run("at 5 s", agent=adapter(), script=[
+        scenario.interrupt("Hold on, what are your business hours?", at=5.0),
+        scenario.agent()])
+    assert result.success, result.reasoning
+    event = fired(result)[0]
+    assert event.data["trigger"] == "at" and event.time == pytest.approx(5.0, abs=1e-6)
+    assert 5.0 <= result.utterances[0].onset <= 5.0 + FRAME
+    late = scenario.run("at the past", agent=adapter(), script=[
+        scenario.agent(), scenario.interrupt("Hold on.", at=1.0)])
+    assert not late.success
+    assert "after the time it should fire" in late.error
 
 
 # -- 2. unrolled and sugar forms ----------------------------------------------------------------

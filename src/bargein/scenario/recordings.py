@@ -38,8 +38,8 @@ from bargein.providers.types import WordTiming
 from bargein.scenario.user_audio import UserSpeech, vad_spans
 from bargein.text import normalize_words
 
-__all__ = ["CACHE_FORMAT", "align_words", "cache_path", "read_cache", "recorded_speech",
-           "to_word_timings"]
+__all__ = ["CACHE_FORMAT", "align_words", "cache_path", "fit_to_speech", "read_cache",
+           "recorded_speech", "to_word_timings"]
 
 CACHE_FORMAT = "bargein-words/1"
 _log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def recorded_speech(audio: AudioFrame, *, transcript: str | None = None,
     if words is not None:
         timed = to_word_timings(words, audio.duration)
         return UserSpeech.recording(audio, timed, spans, transcript)
-    recognized = _recognized(audio, source)
+    recognized = fit_to_speech(_recognized(audio, source), spans)
     if transcript is None:
         if not recognized:
             raise ScenarioError("no words were recognized in the recording; pass "
@@ -103,10 +103,11 @@ def align_words(transcript: str, recognized: Sequence[WordTiming],
     """The words of ``transcript`` timed by the ``recognized`` words they match.
 
     Matching is on normalised words. A run of transcript words without a match is placed
-    between its matched neighbours: over the recognized words in between when there are
-    some, else over the speech ``spans`` in that interval, shared by character count; with
-    no recognized word at all, the whole transcript is shared out over the speech spans
-    (never over the pauses between them).
+    between its matched neighbours: on the recognized words in between (one to one when
+    the counts agree: a misheard word keeps its time; else shared over them by character
+    count), or, with none, shared over the speech ``spans`` in that interval. With no
+    recognized word at all, the whole transcript is shared out over the speech spans, never
+    over the pauses between them.
     """
     tokens = transcript.split()
     if not tokens:
@@ -130,15 +131,38 @@ def align_words(transcript: str, recognized: Sequence[WordTiming],
             j += 1
         lo = times[i - 1][1] if i > 0 and times[i - 1] else 0.0  # type: ignore[index]
         hi = times[j][0] if j < len(tokens) and times[j] else end  # type: ignore[index]
+        # the recognized words in between (misheard ones) say where these were said
         inside = [(w.start, w.end) for w in recognized if w.start >= lo - 1e-9
                   and w.end <= hi + 1e-9]
-        room = _clip(spans, lo, hi) or ([(min(s for s, _ in inside), max(e for _, e in inside))]
-                                        if inside else [(lo, max(lo, hi))])
-        for k, (a, b) in enumerate(_share(tokens[i:j], room)):
+        if len(inside) == j - i:
+            placed = inside
+        elif inside:
+            placed = _share(tokens[i:j], [(inside[0][0], inside[-1][1])])
+        else:
+            placed = _share(tokens[i:j], _clip(spans, lo, hi) or [(lo, max(lo, hi))])
+        for k, (a, b) in enumerate(placed):
             times[i + k] = (a, b)
         i = j
     return tuple(WordTiming(tok, a, b) for tok, (a, b) in
                  zip(tokens, times, strict=True))  # type: ignore[misc]
+
+
+def fit_to_speech(words: Sequence[WordTiming], spans: Sequence[Span]) -> tuple[WordTiming, ...]:
+    """Recognized ``words`` kept inside the speech ``spans`` the VAD found.
+
+    Whisper's word times often stretch a word over the pause after it (a sentence's last
+    word may "end" a second late, which would make an oracle recognizer hear it late). Each
+    word is clamped into the span its middle falls in (or the nearest one)."""
+    if not spans:
+        return tuple(words)
+    out = []
+    for w in words:
+        mid = (w.start + w.end) / 2
+        a, b = min(spans, key=lambda s: 0.0 if s[0] <= mid <= s[1]
+                   else min(abs(mid - s[0]), abs(mid - s[1])))
+        start = min(max(w.start, a), b)
+        out.append(WordTiming(w.text, start, min(max(w.end, start), b), w.confidence))
+    return tuple(out)
 
 
 def _clip(spans: Sequence[Span], lo: float, hi: float) -> list[Span]:
@@ -155,15 +179,18 @@ def _share(tokens: list[str], spans: list[Span]) -> list[Span]:
     pos = 0.0  # seconds of speech time used
     for tok in tokens:
         length = total * len(tok) / chars
-        out.append((_at(spans, pos), _at(spans, pos + length)))
+        out.append((_at(spans, pos, starting=True), _at(spans, pos + length)))
         pos += length
     return out
 
 
-def _at(spans: list[Span], offset: float) -> float:
-    """The recording time ``offset`` seconds of speech time into ``spans``."""
-    for a, b in spans:
-        if offset <= b - a + 1e-12:
+def _at(spans: list[Span], offset: float, *, starting: bool = False) -> float:
+    """The recording time ``offset`` seconds of speech time into ``spans`` (a word
+    ``starting`` exactly at the end of a span starts at the next one)."""
+    for i, (a, b) in enumerate(spans):
+        inside = offset < b - a - 1e-12 if starting and i + 1 < len(spans) \
+            else offset <= b - a + 1e-12
+        if inside:
             return a + offset
         offset -= b - a
     return spans[-1][1] if spans else 0.0
