@@ -213,7 +213,7 @@ def compute(record: CallRecord, spans: list[Span] | None = None,
         latency = None if u.backchannel else response_after(spans, turns, u.end)
         if latency is not None:
             metrics.response_latency.append(latency)
-    user = sorted(s for u in record.utterances if not u.backchannel for s in u.speech_spans())
+    user = sorted(s for u in record.utterances for s in u.speech_spans())
     metrics.overlap = overlap_seconds(merge_spans(user, 1e-9), spans)
     if record.streaming_transcripts:
         metrics.truncation_accuracy = _truncation(metrics.interruptions, turns,
@@ -275,7 +275,7 @@ def _measure(spans: list[Span], turns: list[AgentTurn], u: UserUtterance) -> Int
     stopped = stretch[1]
     over = [(max(a, stopped), min(b, u.end)) for a, b in spans if b > stopped and a < u.end]
     over = [(a, b) for a, b in over if b > a]
-    talked = sum(b - a for a, b in over)
+    talked = float(sum(b - a for a, b in over))
     nxt = next((a for a, _ in spans if a > stopped + 1e-9), None)
     m = InterruptionMeasure(
         u.index, u.onset, u.trigger, u.mode, True, stopped, None, False, end=u.end,
@@ -315,8 +315,10 @@ def _truncation(measures: list[InterruptionMeasure], turns: list[AgentTurn],
         if m.stopped_at is None or turn is None or m.protected:
             continue
         heard = " ".join(w for at, w in words if turn.start - 0.05 <= at < m.stopped_at)
+        # a cancel can be reported a frame before the turn's first audible sample
         message = next((text for at, text, _ in interrupted
-                        if turn.start <= at <= m.stopped_at + PAUSE_GRACE + YIELD_WINDOW), None)
+                        if turn.start - NATIVE_LEAD <= at
+                        <= m.stopped_at + PAUSE_GRACE + YIELD_WINDOW), None)
         if message is None:
             continue
         if not normalize_words(heard):
