@@ -29,14 +29,11 @@ from bargein.bench.report import (
     svg_plot,
     targets_note,
 )
-from bargein.bench.runner import (
+from bargein.bench.runner import AdapterSetting, CaseResult, Setting, run_case
+from bargein.bench.suite import (
     TARGETS,
-    AdapterSetting,
-    CaseResult,
-    Setting,
     SuiteResult,
     meets,
-    run_case,
     run_suite,
     stderr_progress,
     summarize,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape
 
-from bargein.bench.runner import TARGETS, meets
+from bargein.bench.suite import TARGETS, meets
 
 __all__ = ["best_setting", "markdown_table", "speed_line", "svg_plot", "targets_note"]
 

@@ -23,27 +23,21 @@ definitions (docs/metrics.md). Per case (seconds on the recording):
   it for 0.4 s).
 
 The benchmark reaches the agent only through adapters: a :class:`Setting` makes a fresh
-adapter for each case (bargein's own sweep is ``bargein.adapters.bench_agent``). A suite
-summary per setting (:func:`summarize`) gives the rates and percentiles, and the simulation
-speed: seconds of recording per wall second.
+adapter for each case (bargein's own sweep is ``bargein.adapters.bench_agent``). Suites of
+cases and their summaries are in :mod:`bargein.bench.suite`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
 
 from bargein.adapters.base import AgentAdapter
 from bargein.audio.frame import AudioFrame
 from bargein.bench.cases import (
-    KINDS,
-    TURN_LIMIT_SENTENCES,
     BenchCase,
     RenderedCase,
     background_bed,
@@ -51,21 +45,10 @@ from bargein.bench.cases import (
 )
 from bargein.providers.tts import SynthesizedSpeech
 from bargein.scenario.call import SimulatedCall
-from bargein.scenario.metrics import TALK_OVER_LIMIT, YIELD_WINDOW, compute, response_after
+from bargein.scenario.metrics import compute, response_after
 from bargein.scenario.user_audio import UserSpeech
 
-__all__ = [
-    "TARGETS",
-    "AdapterSetting",
-    "CaseResult",
-    "Setting",
-    "SuiteResult",
-    "meets",
-    "run_case",
-    "run_suite",
-    "stderr_progress",
-    "summarize",
-]
+__all__ = ["AdapterSetting", "CaseResult", "Setting", "run_case"]
 
 SAMPLE_RATE = 16000
 LEAD_IN = 0.3  # seconds of silence before the user speaks, when the agent is silent
@@ -76,13 +59,6 @@ TAIL = {"barge_in": 3.0, "backchannel": 2.0, "noise": 2.0, "pause": 3.5, "monolo
 TAIL_AFTER_CUT_IN = 1.0
 MAX_CASE_SECONDS = 60.0
 
-#: Targets of the benchmark (issue 7): name -> (summary key, comparison, bound).
-TARGETS: dict[str, tuple[str, str, float]] = {
-    "takeover >= 0.99": ("takeover_rate", ">=", 0.99),
-    "stop p95 <= 300 ms": ("stop_latency_p95", "<=", 0.300),
-    "false int. <= 5%": ("false_interruption_rate", "<=", 0.05),
-    "pause takeover <= 10%": ("pause_takeover_rate", "<=", 0.10),
-}
 
 
 # -- what is run ----------------------------------------------------------------------------
@@ -298,168 +274,3 @@ class _CaseRun:
             if not result.cut_in:
                 result.response_latency = response_after(spans, turns, u.end)
         return result
-
-
-# -- a suite ----------------------------------------------------------------------------------
-
-
-@dataclass
-class SuiteResult:
-    """Every case result per setting, and the wall time of each setting's run."""
-
-    settings: list[Setting]
-    cases: list[BenchCase]
-    results: dict[str, list[CaseResult]] = field(default_factory=dict)
-    wall: dict[str, float] = field(default_factory=dict)
-    seed: int = 0
-    stt: str = "oracle"
-
-    def summaries(self) -> dict[str, dict[str, Any]]:
-        """:func:`summarize` of each setting, by name."""
-        return {s.name: summarize(self.results[s.name]) for s in self.settings}
-
-    @property
-    def simulated_seconds(self) -> float:
-        """Seconds of recording over all settings."""
-        return sum(r.duration for rs in self.results.values() for r in rs)
-
-    @property
-    def wall_seconds(self) -> float:
-        """Wall seconds of all runs."""
-        return sum(self.wall.values())
-
-    @property
-    def speed(self) -> float:
-        """Simulated seconds per wall second, over the whole suite."""
-        return self.simulated_seconds / self.wall_seconds if self.wall_seconds else 0.0
-
-    def to_dict(self, *, cases: bool = True) -> dict[str, Any]:
-        """JSON-ready form. Deterministic for a seed, except the ``speed`` section."""
-        out: dict[str, Any] = {
-            "seed": self.seed,
-            "stt": self.stt,
-            "count": len(self.cases),
-            "counts": {k: sum(c.kind == k for c in self.cases) for k in KINDS},
-            "turn_limit_sentences": TURN_LIMIT_SENTENCES,
-            "targets": {name: {"metric": k, "op": op, "bound": b}
-                        for name, (k, op, b) in TARGETS.items()},
-            "settings": [s.to_dict() for s in self.settings],
-            "summary": self.summaries(),
-        }
-        if cases:
-            out["cases"] = [c.to_dict() for c in self.cases]
-            # kind, label and variant are in "cases" (same id)
-            out["results"] = {name: [{k: v for k, v in r.to_dict().items()
-                                      if k not in ("kind", "label", "variant")} for r in rs]
-                              for name, rs in self.results.items()}
-        out["speed"] = {  # wall-time figures: the only part that changes between runs
-            "simulated_seconds": round(self.simulated_seconds, 1),
-            "wall_seconds": round(self.wall_seconds, 2),
-            "speed": round(self.speed, 1),
-            "per_setting": {name: {"wall_seconds": round(w, 2),
-                                   "speed": round(sum(r.duration for r in self.results[name])
-                                                  / w, 1) if w else None}
-                            for name, w in self.wall.items()},
-        }
-        return out
-
-
-def run_suite(cases: list[BenchCase], settings: Iterable[Setting], *,
-              stt: str = "oracle", seed: int = 0,
-              progress: Callable[[str], None] | None = None,
-              sample_rate: int = SAMPLE_RATE) -> SuiteResult:
-    """Run every case under every setting, each case in its own virtual-time loop.
-
-    Each :class:`Setting` makes the adapter of each case; ``stt`` names the recognizer the
-    agents use, for the report. ``progress`` gets one line now and then.
-    """
-    from bargein.sim.run import run_simulation
-
-    settings = list(settings)
-    for setting in settings:
-        if not isinstance(setting, Setting):
-            raise TypeError(f"settings must have name, description, adapter(case) and "
-                            f"to_dict(), got {type(setting).__name__}")
-    suite = SuiteResult(settings, list(cases), seed=seed, stt=stt)
-    for number, setting in enumerate(settings, 1):
-        results: list[CaseResult] = []
-        started = time.perf_counter()  # wall-clock-ok: reported speed
-        for i, case in enumerate(suite.cases, 1):
-            results.append(run_simulation(run_case(case, setting.adapter(case), sample_rate)))
-            if progress is not None and (i % 25 == 0 or i == len(suite.cases)):
-                wall = time.perf_counter() - started  # wall-clock-ok
-                sim = sum(r.duration for r in results)
-                progress(f"[{number}/{len(settings)} {setting.name}] {i}/{len(suite.cases)} "
-                         f"cases, {sim:.0f} s simulated in {wall:.1f} s "
-                         f"({sim / wall if wall else 0:.0f}x real time)")
-        suite.wall[setting.name] = time.perf_counter() - started  # wall-clock-ok
-        suite.results[setting.name] = results
-    return suite
-
-
-def stderr_progress(line: str) -> None:
-    """A progress callback that writes to stderr."""
-    print(line, file=sys.stderr, flush=True)
-
-
-# -- summaries --------------------------------------------------------------------------------
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    return round(float(np.percentile(np.asarray(values, dtype=np.float64), q)), 4)
-
-
-def _rate(flags: list[bool]) -> float | None:
-    return round(sum(flags) / len(flags), 4) if flags else None
-
-
-def summarize(results: list[CaseResult]) -> dict[str, Any]:
-    """Per-setting figures (rates are shares of the measured cases of that kind)."""
-    by = {k: [r for r in results if r.kind == k and r.error is None] for k in KINDS}
-    barge = by["barge_in"]
-    # stop latency of the barge-ins the agent stopped for (within the yield window), whether
-    # or not it came back over the caller afterwards (talked_over_rate says how often)
-    latencies = [r.stop_latency for r in barge
-                 if r.stop_latency is not None and r.stop_latency <= YIELD_WINDOW]
-    bc = [bool(r.false_interruption) for r in by["backchannel"]]
-    noise = [bool(r.false_interruption) for r in by["noise"]]
-    mono = by["monologue"]
-    predicted = [r for r in mono if r.cut_in]
-    positives = [r for r in mono if r.label == "cut_in"]
-    hits = [r for r in predicted if r.label == "cut_in"]
-    measured = [r for r in barge if r.stopped is not None]
-    gaps = [r.response_gap for r in measured if r.response_gap is not None]
-    turn_end = [r.response_latency for r in by["pause"] if r.response_latency is not None
-                and not r.pause_takeover]
-    return {
-        "cases": len(results),
-        "errors": sum(r.error is not None for r in results),
-        "takeover_rate": _rate([bool(r.stopped) for r in barge]),
-        "takeover_rate_short": _rate([bool(r.stopped) for r in barge if r.variant == "short"]),
-        "stop_latency_p50": _pct(latencies, 50),
-        "stop_latency_p95": _pct(latencies, 95),
-        "talked_over_rate": _rate([(r.talked_over or 0.0) > TALK_OVER_LIMIT for r in measured]),
-        "barge_in_overlap_p50": _pct([r.overlap for r in measured if r.overlap is not None],
-                                     50),
-        "response_gap_p50": _pct(gaps, 50),
-        "false_interruption_rate": _rate(bc + noise),
-        "false_interruption_backchannel": _rate(bc),
-        "false_interruption_noise": _rate(noise),
-        "pause_takeover_rate": _rate([bool(r.pause_takeover) for r in by["pause"]]),
-        "cut_in_precision": round(len(hits) / len(predicted), 4) if predicted else None,
-        "cut_in_recall": round(len(hits) / len(positives), 4) if positives else None,
-        "response_latency_turn_p50": _pct(turn_end, 50),
-        "simulated_seconds": round(sum(r.duration for r in results), 2),
-    }
-
-
-def meets(summary: dict[str, Any]) -> dict[str, bool | None]:
-    """Each target of :data:`TARGETS`: met (True), missed (False), not measured (None)."""
-    out: dict[str, bool | None] = {}
-    for name, (key, op, bound) in TARGETS.items():
-        value = summary.get(key)
-        out[name] = None if value is None else (value >= bound if op == ">=" else value <= bound)
-    return out
-

@@ -21,10 +21,11 @@ from bargein.errors import (
 )
 from bargein.providers.latency import Fixed
 from bargein.scenario.call import SimulatedCall
-from bargein.scenario.expectations import CheckContext, CheckResult, ExpectStep
-from bargein.scenario.judging import JudgeStep, evaluate
+from bargein.scenario.expectations import ExpectStep
+from bargein.scenario.judging import JudgeStep
+from bargein.scenario.outcome import build_result
 from bargein.scenario.recordings import recorded_speech
-from bargein.scenario.result import Recording, ScenarioResult, Segment
+from bargein.scenario.result import ScenarioResult
 from bargein.scenario.simulator import InterruptionConfig, UserSimulator, contextual_interjection
 from bargein.scenario.steps import (
     AUDIO_PATH,
@@ -38,7 +39,6 @@ from bargein.scenario.steps import (
     VerdictStep,
     validate,
 )
-from bargein.scenario.turns import AgentTurn
 from bargein.scenario.user_audio import UserSpeech
 from bargein.text import BACKCHANNEL_WORDS, is_backchannel
 
@@ -417,59 +417,7 @@ class ScenarioRun:
     # -- the result --------------------------------------------------------------------------
 
     async def _result(self, verdict: VerdictStep | None, error: str | None) -> ScenarioResult:
-        call, room = self._call, self.room
-        caps = self.adapter.capabilities
-        spans = call.agent_spans()
-        turns = call.agent_turns(spans)
-        for turn in turns:
-            extra = {"protected": True} if turn.protected else {}
-            self.timeline.add(turn.start, "agent_started_speaking", **extra)
-            self.timeline.add(turn.end, "agent_stopped_speaking", **extra)
-        metrics = call.metrics()
-        ctx_base = dict(metrics=metrics, utterances=self.utterances,
-                        agent_messages=self.agent_messages,
-                        user_spans=[s for u in self.utterances for s in u.speech_spans()],
-                        agent_spans=spans, timeline=self.timeline, agent_turns=turns)
-        checks: list[CheckResult] = []
-        for index, step in enumerate(self.steps, 1):
-            if index not in self._anchors:
-                continue
-            barge_ins, count = self._anchors[index]
-            ctx = CheckContext(**ctx_base, barge_ins_before=barge_ins,  # type: ignore[arg-type]
-                               utterances_before=count)
-            if isinstance(step, ExpectStep):
-                ok, detail = step.check(ctx)
-                checks.append(CheckResult(step.description, ok, detail))
-            elif isinstance(step, JudgeStep) and error is None:
-                try:
-                    checks += await evaluate(step, ctx, self.judge_llm)
-                except ScenarioError as exc:
-                    checks.append(CheckResult(f"judge: {step.describe()}", False, str(exc)))
-        failed = [c for c in checks if not c.passed]
-        if error is not None:
-            success, reasoning = False, error
-        elif verdict is not None and not verdict.success:
-            success, reasoning = False, verdict.reasoning or "the script called fail()"
-        elif failed:
-            success = False
-            reasoning = "; ".join(f"{c.description}: {c.detail}" for c in failed)
-        else:
-            success = True
-            reasoning = (verdict.reasoning if verdict is not None and verdict.reasoning else
-                         f"all {len(checks)} checks passed" if checks else "script completed")
-        segments = self._segments(turns)
-        recording = Recording(room.recorder.stereo(), room.sample_rate, segments)
-        return ScenarioResult(
-            name=self.name, description=self.description, success=success,
-            reasoning=reasoning, adapter=self.adapter.name, capabilities=caps.as_row(),
-            seed=self.seed, live=self.live, timeline=self.timeline, metrics=metrics,
-            checks=checks, utterances=self.utterances, recording=recording, error=error)
-
-    def _segments(self, agent_turns: list[AgentTurn]) -> list[Segment]:
-        turns = [("user", u.onset, u.end, u.text) for u in self.utterances]
-        for turn in agent_turns:
-            text = next((t for at, t, _ in self.agent_messages if turn.start <= at), "")
-            turns.append(("agent", turn.start, turn.end, text))
-        turns.sort(key=lambda t: (t[1], t[0]))
-        return [Segment(party, i + 1, start, end, text)
-                for i, (party, start, end, text) in enumerate(turns)]
+        return await build_result(
+            self._call, name=self.name, description=self.description, steps=self.steps,
+            anchors=self._anchors, judge_llm=self.judge_llm, seed=self.seed, live=self.live,
+            verdict=verdict, error=error)
