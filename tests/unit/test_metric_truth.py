@@ -306,3 +306,28 @@ def test_an_agent_that_resumes_over_a_3_s_barge_in_does_not_yield() -> None:
     assert f"talked over the caller from {resumed:.2f} s" in message
     assert f"for {truth.talked_over:.2f} s" in message
     assert f"the caller spoke until {truth.end:.2f} s" in message
+
+
+def test_a_scenario_fails_the_yield_check_and_says_when_the_agent_talked_over() -> None:
+    from bargein import scenario
+
+    # the agent pauses 0.4 s after the caller's onset and resumes 0.8 s later, over them
+    reply = [(0.8, 2.5), (2.6, 4.0), (4.1, 9.0)]
+    paused = clip(reply, 0, 2.7) + [(a + 0.8, b + 0.8) for a, b in clip(reply, 2.7, 99)]
+    lane = voice(paused, 11.0, seed=3)
+    agent = ScriptedAgent(lane, [((0.8, paused[-1][1]), False)])
+    # it "hears" the caller by itself (its plan reacts to it): a VAD barge-in
+    agent.capabilities = Capabilities(streaming_transcripts=False, native_vad=True,
+                                      interruption=False)
+    result = scenario.run("resume over the caller", agent=agent, settle=0.5, script=[
+        scenario.interrupt("Wait, wait, I really need to tell you something about my order.",
+                           at=2.3),
+        scenario.sleep(6.0),
+        scenario.expect_yielded()])
+    assert not result.success
+    [m] = result.metrics.interruptions
+    print("\n" + result.reasoning)
+    assert abs(m.stopped_at - 2.7) <= FRAME and abs(m.talked_over_at - 3.5) <= FRAME
+    assert "then talked over the caller from 3.50 s for" in result.reasoning
+    assert f"for {m.talked_over:.2f} s (the caller spoke until {m.end:.2f} s)" in result.reasoning
+    assert m.talked_over > 1.0 and result.metrics.yield_rate == 0.0
