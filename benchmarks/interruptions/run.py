@@ -18,7 +18,8 @@ CASES, SEED = 300, 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bargein.scenario import bench
+    from bargein import bench
+    from bargein.adapters.bench_agent import select_settings
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true",
@@ -28,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setting", action="append", default=[],
                         help="run only this setting of the sweep (repeatable)")
     args = parser.parse_args(argv)
-    data = bench.run_benchmark(args.cases, args.seed, args.setting or None)
+    settings = select_settings(args.setting, turn_limit_sentences=bench.TURN_LIMIT_SENTENCES)
+    data = bench.run_benchmark(settings, args.cases, args.seed)
     command = ".venv/bin/python benchmarks/interruptions/run.py --write"
     if args.write:
         bench.write_outputs(data, json_path=HERE / "results.json", plot_path=HERE / "plot.svg",

@@ -36,6 +36,8 @@ TALKATIVE_USER = scenario.Scenario(
             scenario.not_said("I'm not sure I understood"),
         ]),
         scenario.expect_metric("overlap", at_most=1.0),  # the cut-in overlaps only briefly
+        # the agent reports why it cut in: the turn limit (3 sentences) was reached
+        scenario.expect_event("user_turn_exceeded", reason="sentences"),
     ],
 )
 

@@ -24,8 +24,10 @@ ANNOUNCEMENT = scenario.Scenario(
         scenario.interrupt("Sorry to jump in, can you tell me about refunds instead?",
                            after=4.0),
         scenario.agent(),
-        # the agent did not yield: its speech went on over the caller (metric = 0 yields)
-        scenario.expect_metric("yield_rate", at_most=0.0),
+        # the speech is protected: it plays to its end, and the barge-in is kept out of the
+        # yield and stop-latency figures (they would count a protected speech as a failure)
+        scenario.expect_not_interrupted(),
+        scenario.expect_metric("protected_interrupted", at_most=0),
         scenario.judge([scenario.not_said("refund")]),  # what was said over it is dropped
     ],
 )

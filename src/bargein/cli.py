@@ -198,10 +198,11 @@ def bench_command(
                                       help="Update the table in benchmarks/README.md."),
 ) -> None:
     """Run the interruption benchmark against bargein's agent and print the table."""
-    from bargein.scenario import bench
+    from bargein import bench
+    from bargein.adapters.bench_agent import select_settings
 
     try:
-        names = bench.select_settings(setting)
+        chosen = select_settings(setting, turn_limit_sentences=bench.TURN_LIMIT_SENTENCES)
     except ValueError as exc:
         _fail(str(exc))
     if cases < 1:
@@ -216,7 +217,7 @@ def bench_command(
     if write_readme:
         base = _examples_folder()
         readme = (base.parents[1] if base else Path.cwd()) / "benchmarks" / "README.md"
-    data = bench.run_benchmark(cases, seed, [s.name for s in names])
+    data = bench.run_benchmark(chosen, cases, seed)
     bench.write_outputs(data, json_path=json_path, plot_path=plot, readme=readme,
                         command=f"bargein bench --cases {cases} --seed {seed}")
     console.print(bench.markdown_table(data), highlight=False)

@@ -16,6 +16,18 @@ BACKCHANNEL_WORDS = frozenset(
     }
 )  # fmt: skip
 
+
+def is_backchannel(text: str, vocabulary: frozenset[str] = BACKCHANNEL_WORDS) -> bool:
+    """True if ``text`` has words and every one is a backchannel ("Uh-huh, yeah.").
+
+    The one definition of a backchannel utterance: the scenario metrics, the benchmark and
+    the agent's default :class:`~bargein.agent.options.InterruptionOptions` share
+    :data:`BACKCHANNEL_WORDS`; pass the agent's own ``vocabulary`` when it differs.
+    """
+    said = normalize_words(text)
+    return bool(said) and all(w in vocabulary for w in said)
+
+
 _NUMBER_WORDS = {
     "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five",
     "6": "six", "7": "seven", "8": "eight", "9": "nine", "10": "ten",

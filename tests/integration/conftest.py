@@ -1,7 +1,9 @@
 """A simulated call for runtime tests: real Silero VAD on real espeak speech in a Room.
 
-The oracle STT gives transcripts from the words the user really said (explicitly, so
-turn-taking is tested apart from recognition errors); everything else is the real stack.
+The call is the SDK's own harness (:class:`bargein.scenario.SimulatedCall`) around bargein's
+agent, reached through its in-process adapter; the tests also hold the session to drive it
+directly. The oracle STT gives transcripts from the words the user really said (explicitly,
+so turn-taking is tested apart from recognition errors); everything else is the real stack.
 """
 
 from __future__ import annotations
@@ -12,20 +14,29 @@ from typing import Any
 
 import pytest
 
+from bargein.adapters import BargeinAgentAdapter, BuildContext
 from bargein.agent import Agent, AgentSession, InterruptionOptions, UserTurnLimit
 from bargein.providers.oracle_stt import GroundTruth, OracleSTT
 from bargein.providers.tts import SynthesizedSpeech
+from bargein.scenario import SimulatedCall, UserSpeech
 from bargein.sim import Room, Utterance
 
 
 @dataclass
 class Call:
-    """A running simulated call and everything it recorded."""
+    """A running simulated call, the session under test, and every session event."""
 
-    room: Room
+    sim: SimulatedCall
     session: AgentSession
-    truth: GroundTruth
     events: list[tuple[float, str, Any]] = field(default_factory=list)
+
+    @property
+    def room(self) -> Room:
+        return self.sim.room
+
+    @property
+    def truth(self) -> GroundTruth:
+        return self.sim.truth
 
     async def user_says(self, text: str, *, at: float | None = None,
                         voice: str = "en-us+m3") -> tuple[Utterance, SynthesizedSpeech]:
@@ -34,14 +45,14 @@ class Call:
         speech = await EspeakTTS(voice=voice).synthesize(text)
         if at is not None and at > self.room.time:
             await asyncio.sleep(at - self.room.time)
-        return self.room.user.say(speech), speech
+        said = self.sim.say(UserSpeech.synthesized(speech))
+        return said.room_utterance, speech
 
     def named(self, name: str) -> list[Any]:
         return [e for _, n, e in self.events if n == name]
 
     async def close(self) -> None:
-        await self.session.aclose()
-        await self.room.aclose()
+        await self.sim.close()
 
 
 EVENTS = ("user_input_transcribed", "agent_state_changed", "user_state_changed",
@@ -60,22 +71,26 @@ async def start_call(agent: Agent | None = None, *, interruption: InterruptionOp
     from bargein.providers.rule_based_llm import RuleBasedLLM
     from bargein.providers.silero_vad import SileroVAD
 
-    truth = GroundTruth()
-    room = Room(16000, truth=truth)
-    await room.start()
-    session = AgentSession(
-        vad=vad or SileroVAD(),
-        stt=stt or (stt_factory or (lambda t: OracleSTT(t, interim_results=interim_results)))(
-            truth),
-        llm=llm or RuleBasedLLM(), tts=tts or EspeakTTS(voice="en-us"), interruption=interruption,
-        turn_limit=turn_limit, **session_options,
-    )
-    call = Call(room, session, truth)
-    for name in EVENTS:
-        session.on(name, lambda e, n=name: call.events.append((session.time, n, e)))
-    await session.start(agent or Agent(instructions="You are a support agent."),
-                        audio_input=room.agent_input, audio_output=room.agent_output)
-    return call
+    events: list[tuple[float, str, Any]] = []
+    built: list[AgentSession] = []
+
+    def build(ctx: BuildContext) -> tuple[Agent, AgentSession]:
+        assert ctx.truth is not None
+        recognizer = stt or (stt_factory or (
+            lambda t: OracleSTT(t, interim_results=interim_results)))(ctx.truth)
+        session = AgentSession(
+            vad=vad or SileroVAD(), stt=recognizer,
+            llm=llm or RuleBasedLLM(), tts=tts or EspeakTTS(voice="en-us"),
+            interruption=interruption, turn_limit=turn_limit, **session_options,
+        )
+        for name in EVENTS:
+            session.on(name, lambda e, n=name: events.append((session.time, n, e)))
+        built.append(session)
+        return agent or Agent(instructions="You are a support agent."), session
+
+    sim = SimulatedCall(BargeinAgentAdapter(build))
+    await sim.start()
+    return Call(sim, built[0], events)
 
 
 @pytest.fixture

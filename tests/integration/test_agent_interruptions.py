@@ -169,8 +169,9 @@ def test_backchannel_pauses_then_resumes_from_the_paused_word_in_vad_only_mode(m
     frame_start = int(word.start / FRAME + 1e-9) * FRAME
     n = round(0.3 * rate)
     original = agent[round((started + frame_start) * rate):][:n]
-    after = agent[round(resumed_at * rate) - round(0.01 * rate):][: n + round(0.02 * rate)]
-    # resumed_at is on a 10 ms analysis grid: find the exact sample where the replay starts
+    after = agent[round(resumed_at * rate) - round(0.03 * rate):][: n + round(0.04 * rate)]
+    # resumed_at is the first audible millisecond; the replay starts at a frame boundary at
+    # most a frame (plus a quiet word onset) before it: find the exact sample
     found = any((after[k:k + n] == original).all() for k in range(0, len(after) - n + 1))
     print(f"\npaused in {word.text!r} at {position:.2f} s of the speech; resumed at "
           f"{resumed_at:.2f} s from {frame_start:.2f} s")

@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from bargein.scenario import bench
-from bargein.scenario.bench import runner
+from bargein import bench
+from bargein.adapters.bench_agent import select_settings
+from bargein.bench import runner
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _settings(*names: str) -> list:
+    return select_settings(list(names), turn_limit_sentences=bench.TURN_LIMIT_SENTENCES)
 
 
 def _deterministic(data: dict) -> dict:
@@ -24,7 +29,7 @@ def _deterministic(data: dict) -> dict:
 @pytest.fixture(scope="module")
 def small() -> dict:
     cases = bench.generate_cases(20, seed=3)
-    suite = bench.run_suite(cases, bench.select_settings(["words1-0.2", "vad-0.2"]), seed=3)
+    suite = bench.run_suite(cases, _settings("words1-0.2", "vad-0.2"), seed=3)
     return suite.to_dict()
 
 
@@ -46,8 +51,11 @@ def test_metrics_are_in_range(small: dict) -> None:
             assert value is None or 0.0 <= value <= 1.0, (key, value)
         p50, p95 = summary["stop_latency_p50"], summary["stop_latency_p95"]
         assert p50 is not None and 0.0 <= p50 <= p95 <= runner.TAIL["barge_in"]
-        for key in ("response_latency_after_barge_in_p50", "response_latency_turn_p50"):
-            assert summary[key] is None or 0.0 < summary[key] < 3.5
+        assert summary["response_latency_turn_p50"] is None or \
+            0.0 < summary["response_latency_turn_p50"] < 3.5
+        assert summary["response_gap_p50"] is None or -3.0 < summary["response_gap_p50"] < 3.5
+        assert 0.0 <= summary["talked_over_rate"] <= 1.0
+        assert 0.0 <= summary["barge_in_overlap_p50"] <= p95 + 0.05
     words = small["summary"]["words1-0.2"]
     vad = small["summary"]["vad-0.2"]
     # the oracle STT gives every genuine barge-in its words: the agent always yields
@@ -62,7 +70,7 @@ def test_metrics_are_in_range(small: dict) -> None:
 def test_same_seed_same_json(small: dict) -> None:
     runner._RENDERED.clear()  # render every case's audio again
     cases = bench.generate_cases(20, seed=3)
-    again = bench.run_suite(cases, bench.select_settings(["words1-0.2", "vad-0.2"]), seed=3)
+    again = bench.run_suite(cases, _settings("words1-0.2", "vad-0.2"), seed=3)
     first = json.dumps(_deterministic(small), sort_keys=True)
     assert json.dumps(_deterministic(again.to_dict()), sort_keys=True) == first
     assert bench.markdown_table(again.to_dict()) == bench.markdown_table(small)

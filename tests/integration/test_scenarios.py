@@ -11,6 +11,7 @@ import pytest
 from bargein import scenario
 from bargein.adapters import BargeinAgentAdapter
 from bargein.agent import Agent, AgentSession, InterruptionOptions
+from bargein.audio.levels import audible_spans
 from bargein.errors import UnsupportedCapabilityError
 
 pytestmark = pytest.mark.integration
@@ -44,6 +45,15 @@ def first_agent_sample(result, after):
     start = round(after * result.recording.sample_rate)
     hits = np.flatnonzero(agent[start:])
     return (start + hits[0]) / result.recording.sample_rate
+
+
+def voiced_at(spans, seconds):
+    """When the caller's speech (its ground-truth spans) had lasted ``seconds``."""
+    for a, b in spans:
+        if b - a >= seconds:
+            return a + seconds
+        seconds -= b - a
+    return spans[-1][1]
 
 
 def fired(result):
@@ -104,6 +114,40 @@ def test_no_trigger_fires_at_the_first_audible_agent_frame():
     assert event.time - 1e-9 <= reply_start < event.time + FRAME
 
 
+def test_when_thinking_fires_after_the_turn_is_taken_before_the_reply_is_audible():
+    result = scenario.run("thinking", agent=adapter(), script=[
+        scenario.agent(), scenario.user(FEATURES),
+        scenario.interrupt("Actually, what are your business hours?", when="thinking"),
+        scenario.agent(), scenario.expect_event("user_state", state="speaking")])
+    assert result.success, result.reasoning
+    event = fired(result)[0]
+    thinking = [e.time for e in result.timeline.of("agent_state")
+                if e.data["state"] == "thinking" and e.time >= result.utterances[0].end]
+    print(f"\nagent thinking at {thinking[0]:.3f} s, interrupt fired {event.time:.3f} s")
+    assert event.data["trigger"] == "thinking" and event.time == pytest.approx(thinking[0])
+    # nothing of the pending reply was audible before the barge-in, nor played after it: the
+    # agent's next audio is its answer, after the caller's interruption
+    agent = audible_spans(result.recording.stereo[:, 1], result.recording.sample_rate)
+    after_turn = [a for a, _ in agent if a > result.utterances[0].end]
+    assert after_turn[0] > result.utterances[1].end
+    [m] = result.metrics.interruptions
+    assert not m.agent_was_speaking and result.metrics.yield_rate is None
+
+
+def test_at_fires_at_that_time_on_the_recording():
+    result = scenario.run("at 5 s", agent=adapter(), script=[
+        scenario.interrupt("Hold on, what are your business hours?", at=5.0),
+        scenario.agent()])
+    assert result.success, result.reasoning
+    event = fired(result)[0]
+    assert event.data["trigger"] == "at" and event.time == pytest.approx(5.0, abs=1e-6)
+    assert 5.0 <= result.utterances[0].onset <= 5.0 + FRAME
+    late = scenario.run("at the past", agent=adapter(), script=[
+        scenario.agent(), scenario.interrupt("Hold on.", at=1.0)])
+    assert not late.success
+    assert "after the time it should fire" in late.error
+
+
 # -- 2. unrolled and sugar forms ----------------------------------------------------------------
 
 def test_unrolled_and_sugar_forms_give_the_same_timeline_and_wav_bytes():
@@ -137,8 +181,14 @@ def test_native_and_vad_barge_in_both_stop_the_agent():
     assert [e.data["reason"] for e in vad.timeline.of("agent_interrupted")] == ["barge_in"]
     assert [e.data["reason"] for e in native.timeline.of("agent_interrupted")] == ["forced"]
     n, v = native.metrics.stop_latency[0], vad.metrics.stop_latency[0]
-    print(f"\nstop latency: native {n * 1000:.0f} ms, VAD {v * 1000:.0f} ms")
-    assert n <= FRAME + 0.01 < v <= 0.4 + 0.04
+    # min_duration counts the caller's voice: "Wait," then a comma pause, then the rest
+    barge_in = vad.utterances[1]
+    heard_enough = voiced_at(barge_in.spans, 0.4)
+    stopped = vad.metrics.interruptions[0].stopped_at
+    print(f"\nstop latency: native {n * 1000:.0f} ms, VAD {v * 1000:.0f} ms (0.4 s of the "
+          f"caller's voice at {heard_enough - barge_in.onset:.3f} s)")
+    assert n <= FRAME + 0.01 < v
+    assert stopped <= heard_enough + 0.04
     assert native.metrics.yield_rate == vad.metrics.yield_rate == 1.0
     assert native.metrics.truncation_accuracy == 1.0
     assert vad.metrics.truncation_accuracy is None  # no streaming transcripts to check with

@@ -8,8 +8,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from bargein.scenario.bench import cases as C
-from bargein.scenario.bench.cases import (
+from bargein.bench import cases as C
+from bargein.bench.cases import (
     KINDS,
     LABELS,
     TURN_LIMIT_SENTENCES,

@@ -199,7 +199,7 @@ def test_agent_output_lands_sample_accurately_and_reaches_the_ears() -> None:
         assert np.array_equal(np.concatenate([f.to_int16() for _, f in heard]), audio.to_int16())
         assert room.first_agent_sample_after(0.0) == start / RATE
         assert room.last_agent_sample_before() == (start + 4 * N) / RATE
-        assert room.agent_audible_spans() == [(0.01, (start + 4 * N) / RATE)]
+        assert room.agent_audible_spans() == [(start / RATE, (start + 4 * N) / RATE)]
         assert room.user_audible_spans() == []
 
     run_simulation(scenario())

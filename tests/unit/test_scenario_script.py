@@ -52,6 +52,26 @@ def test_empty_script_and_bad_arguments():
         scenario.interrupt("x", mode="telepathy")
 
 
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"at": -1.0}, "finite number of seconds >= 0"),
+    ({"at": float("nan")}, "finite number of seconds >= 0"),
+    ({"at": float("inf")}, "finite number of seconds >= 0"),
+    ({"at": "5"}, "finite number of seconds >= 0"),
+    ({"when": "talking"}, "must be 'thinking'"),
+    ({"at": 3.0, "after": 1.0}, "after= or at=, not both"),
+    ({"when": "thinking", "after_words": 2, "at": 1.0}, "only one of them"),
+])
+def test_bad_triggers_are_refused(kwargs, message):
+    with pytest.raises(ScenarioError, match=message):
+        scenario.interrupt("x", **kwargs)
+
+
+def test_triggers_name_themselves():
+    assert scenario.interrupt("x", at=2.5).trigger == "at"
+    assert scenario.interrupt("x", when="thinking").trigger == "thinking"
+    assert scenario.interrupt("x", when="thinking").describe() == "interrupt('x', when='thinking')"
+
+
 def test_agent_must_be_an_adapter():
     with pytest.raises(ScenarioError, match="BargeinAgentAdapter"):
         scenario.run("x", agent=object(), script=[scenario.agent()])

@@ -41,10 +41,25 @@ class Capabilities:
 
 
 #: The events an adapter may report, with the fields each carries (besides ``time``).
+#: Every event is optional; the more an adapter reports, the more the test SDK can check:
+#:
+#: - ``agent_speech`` gives the boundaries of each agent speech, reported twice: with
+#:   ``phase="started"`` at the time its first frame played and ``phase="ended"`` at the
+#:   time its playout ended (``interrupted``: cut before its end). The metrics then keep a
+#:   reply cut by a barge-in apart from the next reply however close they are, and leave
+#:   barge-ins over ``protected`` (uninterruptible) speech out of the stop and yield
+#:   figures; without it, agent turns follow the gap rule (docs/metrics.md). Both reports
+#:   may be made at once, after the speech ended, with their own ``time``.
+#: - ``user_state`` and ``user_turn_exceeded`` are what the agent made of the caller; they
+#:   land on the timeline, where checks can read them.
 ADAPTER_EVENTS = {
     "agent_words": "words (tuple of str) that started playing; text heard so far",
     "agent_state": "state: listening | thinking | speaking",
+    "agent_speech": "id (str), phase: started | ended, protected (bool: may not be "
+                    "interrupted), interrupted (bool, when ended)",
     "user_transcript": "text, final (bool)",
+    "user_state": "state: listening | speaking (the agent's view of the caller, e.g. its VAD)",
+    "user_turn_exceeded": "reason: sentences | words | duration, transcript",
     "agent_message": "text of a finished agent message, interrupted (bool)",
     "agent_interrupted": "reason",
     "agent_false_interruption": "resumed (bool)",

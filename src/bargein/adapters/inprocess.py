@@ -38,6 +38,10 @@ class BargeinAgentAdapter(AgentAdapter):
     they are heard), native VAD and a native cancel signal (``session.interrupt()``).
     ``mode="limited"`` hides the transcripts and the cancel signal, like a black-box agent on a
     phone line: barge-in then has to work through the agent's own VAD on the audio alone.
+
+    Both modes report the boundaries of each speech (``agent_speech``, with ``protected`` for
+    ``allow_interruptions=False``), the caller's state as the agent's VAD sees it
+    (``user_state``) and turn-limit cut-ins (``user_turn_exceeded``).
     """
 
     def __init__(self, factory: Factory, *, mode: Literal["full", "limited"] = "full",
@@ -77,6 +81,29 @@ class BargeinAgentAdapter(AgentAdapter):
             "agent_interrupted", time=e.time, reason=e.reason))
         session.on("agent_false_interruption", lambda e: report(
             "agent_false_interruption", time=e.time, resumed=e.resumed))
+        session.on("user_state_changed", lambda e: report(
+            "user_state", time=e.time, state=e.new_state))
+        session.on("user_turn_exceeded", lambda e: report(
+            "user_turn_exceeded", time=e.time, reason=e.reason, transcript=e.transcript))
+
+        created = [0]  # speeches are numbered per run, so a timeline is the same every run
+
+        def on_speech(event) -> None:  # type: ignore[no-untyped-def]
+            created[0] += 1
+            sid = f"speech-{created[0]}"
+            event.speech.add_done_callback(lambda handle: speech_boundaries(handle, sid))
+
+        def speech_boundaries(handle, sid: str) -> None:  # type: ignore[no-untyped-def]
+            if handle.started_at is None:
+                return  # dropped before a frame played: nothing was heard
+            protected = not handle.allow_interruptions
+            report("agent_speech", time=handle.started_at, id=sid, phase="started",
+                   protected=protected)
+            end = handle.ended_at if handle.ended_at is not None else session.time
+            report("agent_speech", time=end, id=sid, phase="ended",
+                   protected=protected, interrupted=handle.interrupted)
+
+        session.on("speech_created", on_speech)
         session.on("error", lambda e: report(
             "error", time=e.time, source=e.source, message=str(e.error)))
         await session.start(agent, audio_input=link.audio_input,

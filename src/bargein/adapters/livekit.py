@@ -123,6 +123,8 @@ class RoomAudioInput(lk_io.AudioInput):
 
 
 WordsCallback = Callable[[tuple[str, ...], float], None]
+#: ``callback(phase, interrupted)``: a segment started playing, or its playout ended.
+SegmentCallback = Callable[[str, bool | None], None]
 
 
 class RoomAudioOutput(lk_io.AudioOutput):
@@ -135,12 +137,14 @@ class RoomAudioOutput(lk_io.AudioOutput):
     """
 
     def __init__(self, sink: BargeinAudioOutput, *, on_words: WordsCallback | None = None,
-                 on_cleared: Callable[[float], None] | None = None) -> None:
+                 on_cleared: Callable[[float], None] | None = None,
+                 on_segment: SegmentCallback | None = None) -> None:
         super().__init__(label="bargein-room", sample_rate=sink.sample_rate,
                          capabilities=lk_io.AudioOutputCapabilities(pause=True))
         self._sink = sink
         self._on_words = on_words
         self._on_cleared = on_cleared
+        self._on_segment = on_segment
         self._capturing = False
         self._captured = 0.0  # seconds handed to the sink in this segment
         self._pending_words: list[tuple[float, str]] = []  # (start in segment, word)
@@ -191,6 +195,8 @@ class RoomAudioOutput(lk_io.AudioOutput):
         if not self._started:
             self._started = True
             self.on_playback_started(created_at=loop_wall_time())
+            if self._on_segment is not None:
+                self._on_segment("started", None)
         begin = self._segment_played
         self._segment_played += frame.duration
         due = [w for w in self._pending_words if w[0] < self._segment_played - 1e-9]
@@ -204,6 +210,8 @@ class RoomAudioOutput(lk_io.AudioOutput):
     async def _watch(self) -> None:
         result = await self._sink.wait_for_playout()
         self._pending_words = []
+        if self._on_segment is not None and self._started:
+            self._on_segment("ended", result.interrupted)
         self.on_playback_finished(playback_position=result.position,
                                   interrupted=result.interrupted)
 
@@ -305,10 +313,29 @@ class LiveKitAgentAdapter(AgentAdapter):
                         played=round(position, 4))
             self._forced = False
 
+        playing: list[tuple[str, bool]] = []  # the speech of the segment playing now
+        segments = [0]  # numbered per run: the same timeline every run
+
+        def segment(phase: str, interrupted: bool | None) -> None:
+            # one LiveKit speech plays as one output segment: its boundaries and whether it
+            # may be interrupted (allow_interruptions=False: protected)
+            if phase == "started":
+                speech = getattr(session, "current_speech", None)
+                segments[0] += 1
+                sid = f"speech-{segments[0]}"
+                protected = speech is not None and not getattr(speech, "allow_interruptions",
+                                                               True)
+                playing[:] = [(sid, protected)]
+                link.report("agent_speech", id=sid, phase="started", protected=protected)
+            elif playing:
+                sid, protected = playing.pop()
+                link.report("agent_speech", id=sid, phase="ended", protected=protected,
+                            interrupted=bool(interrupted))
+
         self._output = RoomAudioOutput(
             link.audio_output,
             on_words=words if self.capabilities.streaming_transcripts else None,
-            on_cleared=cleared)
+            on_cleared=cleared, on_segment=segment)
         session.input.audio = RoomAudioInput(link.audio_input)
         if self.transcript_sync:
             self._sync = TranscriptSynchronizer(next_in_chain_audio=self._output,
@@ -324,6 +351,8 @@ class LiveKitAgentAdapter(AgentAdapter):
             "user_transcript", text=e.transcript, final=e.is_final))
         session.on("agent_false_interruption", lambda e: link.report(
             "agent_false_interruption", resumed=e.resumed))
+        session.on("user_state_changed", lambda e: link.report(
+            "user_state", state=e.new_state))
 
         def on_item(event: Any) -> None:
             item = event.item

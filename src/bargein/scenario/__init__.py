@@ -18,15 +18,19 @@ from typing import Any
 from bargein.adapters.base import AgentAdapter
 from bargein.errors import ScenarioError
 from bargein.scenario import validation as check
+from bargein.scenario.call import SimulatedCall
 from bargein.scenario.definition import Scenario
 from bargein.scenario.expectations import (
     CheckResult,
     ExpectStep,
+    expect_event,
     expect_metric,
     expect_no_overlap_longer_than,
+    expect_not_interrupted,
     expect_reply_addresses_interruption,
     expect_reply_mentions,
     expect_stopped_within,
+    expect_yielded,
 )
 from bargein.scenario.judging import (
     Criterion,
@@ -37,7 +41,7 @@ from bargein.scenario.judging import (
     recovered_after_interruptions,
     said,
 )
-from bargein.scenario.metrics import Metrics, UserUtterance
+from bargein.scenario.metrics import InterruptionMeasure, Metrics, UserUtterance
 from bargein.scenario.options import RUN_OPTIONS, check_run_options
 from bargein.scenario.result import Recording, ScenarioResult, Segment
 from bargein.scenario.runner import ScenarioRun
@@ -54,6 +58,7 @@ from bargein.scenario.steps import (
     validate,
 )
 from bargein.scenario.timeline import Timeline, TimelineEvent
+from bargein.scenario.user_audio import UserSpeech
 
 
 async def arun(name: str, description: str = "", *, agent: AgentAdapter,
@@ -96,7 +101,8 @@ def run(name: str, description: str = "", *, agent: AgentAdapter, script: list[A
     in real time. Options: ``seed``, ``sample_rate``, ``user_voice`` (espeak voice of the
     simulated user), ``user`` (a :class:`UserSimulator`), ``judge_llm`` (LLM for free-text
     judge criteria), ``interrupt_mode`` ("auto" | "native" | "vad"), ``max_duration``,
-    ``settle`` (seconds of agent silence that end its turn), ``echo_gain``. A value that
+    ``settle`` (seconds of agent silence that end its turn), ``echo_gain``, ``backchannels``
+    (the words that make a caller's line a backchannel; match the agent's own). A value that
     cannot work (NaN, a negative duration, an unknown option...) raises
     :class:`~bargein.errors.ScenarioError` before anything runs.
     """
@@ -129,6 +135,7 @@ __all__ = [
     "Criterion",
     "ExpectStep",
     "InterruptionConfig",
+    "InterruptionMeasure",
     "JudgeStep",
     "Metrics",
     "Recording",
@@ -136,17 +143,22 @@ __all__ = [
     "ScenarioResult",
     "ScenarioRun",
     "Segment",
+    "SimulatedCall",
     "Timeline",
     "TimelineEvent",
     "UserSimulator",
+    "UserSpeech",
     "UserUtterance",
     "agent",
     "arun",
+    "expect_event",
     "expect_metric",
     "expect_no_overlap_longer_than",
+    "expect_not_interrupted",
     "expect_reply_addresses_interruption",
     "expect_reply_mentions",
     "expect_stopped_within",
+    "expect_yielded",
     "fail",
     "interrupt",
     "judge",

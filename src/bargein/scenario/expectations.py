@@ -12,10 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bargein.audio.levels import merge_spans
 from bargein.errors import ScenarioError
 from bargein.scenario import validation as valid
-from bargein.scenario.metrics import Metrics, UserUtterance, merge_spans
+from bargein.scenario.metrics import TALK_OVER_LIMIT, InterruptionMeasure, Metrics, UserUtterance
 from bargein.scenario.steps import Step
+from bargein.scenario.timeline import Timeline
+from bargein.scenario.turns import AgentTurn
 from bargein.scenario.wording import (
     acknowledgement,
     content_words,
@@ -32,10 +35,12 @@ class CheckContext:
     metrics: Metrics
     utterances: list[UserUtterance]
     agent_messages: list[tuple[float, str, bool]]  # (time, text, interrupted)
-    user_spans: list[tuple[float, float]]
-    agent_spans: list[tuple[float, float]]
+    user_spans: list[tuple[float, float]]  # the caller's speech (ground truth)
+    agent_spans: list[tuple[float, float]]  # audible agent audio
     barge_ins_before: int  # barge-ins the script had made when it reached the check
     utterances_before: int
+    timeline: Timeline = field(default_factory=Timeline)  # every event, adapter's included
+    agent_turns: list[AgentTurn] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -73,22 +78,92 @@ def _reply_after(ctx: CheckContext, t: float) -> str | None:
     return next((text for at, text, cut in ctx.agent_messages if at > t and not cut), None)
 
 
+def _latest_measure(ctx: CheckContext) -> tuple[InterruptionMeasure | None, str]:
+    """The measure of the latest genuine barge-in before the check, or why there is none."""
+    u = _latest_barge_in(ctx)
+    if u is None:
+        return None, "no barge-in happened before this check"
+    m = next((m for m in ctx.metrics.interruptions if m.utterance == u.index), None)
+    if m is None or not m.agent_was_speaking:
+        return None, f"the agent was not speaking at the barge-in ({u.onset:.2f} s)"
+    return m, ""
+
+
 def expect_stopped_within(seconds: float) -> ExpectStep:
-    """The agent's audio stopped within ``seconds`` of the latest barge-in's onset."""
+    """The agent's audio stopped within ``seconds`` of the latest barge-in's onset, and it
+    did not talk over the caller again before the caller finished."""
     valid.seconds(seconds, "expect_stopped_within(seconds)")
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
-        u = _latest_barge_in(ctx)
-        if u is None:
-            return False, "no barge-in happened before this check"
-        m = next((m for m in ctx.metrics.interruptions if m.utterance == u.index), None)
-        if m is None or not m.agent_was_speaking:
-            return False, f"the agent was not speaking at the barge-in ({u.onset:.2f} s)"
-        ok = m.stop_latency is not None and m.stop_latency <= seconds
-        return ok, (f"stopped {m.stop_latency:.3f} s after the user's onset at {u.onset:.2f} s "
-                    f"(limit {seconds:g} s)")
+        m, why = _latest_measure(ctx)
+        if m is None:
+            return False, why
+        if m.protected:
+            return False, (f"{m.describe()}: protected speech is not meant to stop; check it "
+                           "with expect_not_interrupted()")
+        ok = m.stop_latency is not None and m.stop_latency <= seconds and not _talked_over(m)
+        return ok, f"{m.describe()} (limit {seconds:g} s)"
 
     return ExpectStep(f"agent stopped within {seconds:g} s of the interrupt", check)
+
+
+def expect_yielded() -> ExpectStep:
+    """The agent yielded to the latest barge-in: it stopped within ``YIELD_WINDOW`` seconds
+    of the onset and did not talk over the caller afterwards (docs/metrics.md)."""
+
+    def check(ctx: CheckContext) -> tuple[bool, str]:
+        m, why = _latest_measure(ctx)
+        if m is None:
+            return False, why
+        if m.protected:
+            return False, f"{m.describe()}: protected speech does not yield"
+        return m.yielded, m.describe()
+
+    return ExpectStep("agent yielded to the interrupt", check)
+
+
+def expect_not_interrupted() -> ExpectStep:
+    """Every protected (uninterruptible) agent speech the caller barged in on before this
+    check played to its end. Needs an adapter that reports speech boundaries."""
+
+    def check(ctx: CheckContext) -> tuple[bool, str]:
+        if not any(t.speech is not None for t in ctx.agent_turns):
+            return False, ("the adapter reports no agent_speech boundaries, so protected "
+                           "speech cannot be told apart")
+        before = {u.index for u in ctx.utterances[: ctx.utterances_before] if u.barge_in}
+        protected = [m for m in ctx.metrics.protected if m.utterance in before]
+        if not protected:
+            return False, "no barge-in over protected speech happened before this check"
+        cut = [m for m in protected if m.not_interrupted is not True]
+        if cut:
+            return False, "; ".join(m.describe() for m in cut)
+        return True, "; ".join(m.describe() for m in protected)
+
+    return ExpectStep("protected speech was not interrupted", check)
+
+
+def expect_event(kind: str, **data: Any) -> ExpectStep:
+    """The timeline holds an event of ``kind`` whose data has these values, e.g.
+    ``expect_event("user_turn_exceeded", reason="sentences")`` (events the adapter reports:
+    ``bargein.adapters.ADAPTER_EVENTS``)."""
+    if not isinstance(kind, str) or not kind:
+        raise ScenarioError("expect_event() needs an event kind, e.g. 'user_turn_exceeded'")
+
+    def check(ctx: CheckContext) -> tuple[bool, str]:
+        events = ctx.timeline.of(kind)
+        hits = [e for e in events if all(e.data.get(k) == v for k, v in data.items())]
+        if hits:
+            return True, f"{kind} at {hits[0].time:.2f} s" + (
+                f" ({len(hits)} in all)" if len(hits) > 1 else "")
+        seen = f"; {len(events)} {kind} event(s) with other values" if events else ""
+        return False, f"no {kind} event{' with ' + str(data) if data else ''}{seen}"
+
+    fields = "".join(f", {k}={v!r}" for k, v in data.items())
+    return ExpectStep(f"event {kind}{fields}", check)
+
+
+def _talked_over(m: InterruptionMeasure) -> bool:
+    return m.talked_over > TALK_OVER_LIMIT
 
 
 def expect_reply_mentions(*words: str) -> ExpectStep:

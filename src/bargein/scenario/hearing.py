@@ -1,7 +1,10 @@
 """What the simulated user hears of the agent, and waiting for moments in it.
 
 Every interrupt trigger is defined on this: seconds of agent audio heard, agent words heard
-(from the adapter's streaming transcripts), the first audible frame, or a quiet agent.
+(from the adapter's streaming transcripts), the first audible frame, or a quiet agent. A
+frame is audible by the definition of :mod:`bargein.audio.levels`, over the running noise
+floor of the agent lane (:class:`~bargein.audio.levels.FloorTracker`): an agent that streams
+hiss or comfort noise between its words is not "speaking" in it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bargein.audio.frame import AudioFrame
+from bargein.audio.levels import FloorTracker
 
 
 @dataclass
@@ -20,6 +24,7 @@ class _Waiter:
     words: int | None = None
     heard: float = 0.0
     word_count: int = 0
+    started: bool = False  # an audible frame was heard since ``since``
 
 
 @dataclass
@@ -30,9 +35,10 @@ class Hearing:
     """
 
     clock: object  # () -> float
-    frames: list[tuple[float, float]] = field(default_factory=list)  # (start, duration)
+    frames: list[tuple[float, float]] = field(default_factory=list)  # audible: (start, duration)
     words: list[tuple[float, str]] = field(default_factory=list)
     _waiters: list[_Waiter] = field(default_factory=list)
+    _floor: FloorTracker = field(default_factory=FloorTracker)
 
     def now(self) -> float:
         return self.clock()  # type: ignore[operator]
@@ -40,10 +46,20 @@ class Hearing:
     # -- feeding --------------------------------------------------------------------------
 
     def on_frame(self, frame: AudioFrame, at: float) -> None:
-        """The user hears an agent frame starting at ``at``."""
-        self.frames.append((at, frame.duration))
+        """The user hears an agent frame starting at ``at``.
+
+        Only audible frames count as heard; once one was, ``heard_seconds`` counts every
+        frame that plays after it (a pause between the agent's sentences is part of what the
+        user hears), never time with nothing playing."""
+        levels = self._floor.add(frame.to_int16(), frame.sample_rate, at)
+        audible = self._floor.audible(levels)
+        if audible:
+            self.frames.append((at, frame.duration))
         for w in list(self._waiters):
             if w.future.done() or at < w.since - 1e-9:
+                continue
+            w.started = w.started or audible
+            if not w.started:
                 continue
             if w.seconds is None and w.words is None:
                 self._fire(w, at)  # first audible frame
@@ -98,14 +114,14 @@ class Hearing:
         future.cancel()
 
     def last_heard_end(self) -> float | None:
-        """End time of the last agent frame heard."""
+        """End time of the last audible agent frame heard."""
         if not self.frames:
             return None
         start, duration = self.frames[-1]
         return start + duration
 
     def speaking(self) -> bool:
-        """True if an agent frame is playing right now."""
+        """True if an audible agent frame is playing right now."""
         end = self.last_heard_end()
         return end is not None and end >= self.now() - 1e-9
 

@@ -17,6 +17,7 @@ from typing import Any
 from bargein.errors import ScenarioError
 from bargein.providers.llm import LLM, ChatMessage
 from bargein.scenario.expectations import CheckContext, CheckResult
+from bargein.scenario.metrics import TALK_OVER_LIMIT
 from bargein.scenario.steps import Step
 
 
@@ -51,8 +52,8 @@ def not_said(*phrases: str) -> Criterion:
 
 
 def recovered_after_interruptions(max_stop: float = 1.0) -> Criterion:
-    """Every barge-in stopped the agent within ``max_stop`` s and the agent then answered
-    with a complete message."""
+    """Every barge-in stopped the agent within ``max_stop`` s, without talking over the
+    caller again, and the agent then answered with a complete message."""
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         barge_ins = [u for u in ctx.utterances if u.barge_in and not u.backchannel]
@@ -61,8 +62,9 @@ def recovered_after_interruptions(max_stop: float = 1.0) -> Criterion:
         problems = []
         for u in barge_ins:
             m = next((m for m in ctx.metrics.interruptions if m.utterance == u.index), None)
-            if m is not None and m.agent_was_speaking and (m.stop_latency or 0) > max_stop:
-                problems.append(f"kept talking {m.stop_latency:.2f} s after {u.text!r}")
+            if m is not None and m.agent_was_speaking and not m.protected and (
+                    (m.stop_latency or 0) > max_stop or m.talked_over > TALK_OVER_LIMIT):
+                problems.append(f"{m.describe()} ({u.text!r})")
             if not any(at > u.onset and not cut for at, _, cut in ctx.agent_messages):
                 problems.append(f"no complete reply after {u.text!r}")
         return not problems, ("; ".join(problems) if problems else

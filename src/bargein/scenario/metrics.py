@@ -1,72 +1,123 @@
-"""Metrics of a scenario, computed from the recording (DESIGN.md section 6).
+"""Metrics of a call, computed from what was really said and heard (docs/metrics.md).
 
-Definitions (seconds on the recording; part of the public contract):
+The definitions are part of the public contract and are written out, once, in
+``docs/metrics.md``; this module implements them. In short (seconds on the recording):
 
-- **stop latency**: onset of the user's interrupting speech -> last audible agent sample of
-  the speech it interrupted.
-- **yield rate**: share of genuine barge-ins after which the agent stopped within
-  ``YIELD_WINDOW`` seconds of the onset.
-- **false interruption rate**: share of backchannels (utterances made only of backchannel
-  words) over agent speech after which the agent stopped or paused (a gap of at least
-  ``PAUSE_GAP`` seconds opening before the utterance ended + ``PAUSE_GRACE``).
-- **response latency**: end of user speech -> first audible agent sample after it (turns the
-  agent was silent at).
-- **overlap**: seconds in which both parties were audible at once.
-- **truncation accuracy**: for each interrupted agent message, 1 - word error rate between
-  the words the user heard (adapter transcripts up to the stop) and the text the agent
-  recorded; averaged. Needs streaming transcripts.
+- the caller's **onset**/**end** come from the ground truth of what the simulated mouth
+  emitted (:class:`UserUtterance`), never from a level on the mixed user track;
+- agent audio is **audible** per :mod:`bargein.audio.levels` (relative to the agent lane's
+  noise floor) and grouped into **turns** and **stretches** per :mod:`bargein.scenario.turns`;
+- per genuine barge-in (:class:`InterruptionMeasure`): **stop latency** (onset -> end of the
+  stretch of agent audio playing at the onset), **talked over** (agent audio after that stop
+  while the caller is still speaking), **overlap** (both audible from the onset to the
+  caller's end), **response gap** (caller's end -> the agent's next audio), **yielded**
+  (stopped within :data:`YIELD_WINDOW` and did not talk over the caller afterwards);
+- barge-ins over **protected** (uninterruptible) speech are measured apart: they are left
+  out of the stop latency and the yield rate, and their speech must not be interrupted;
+- **false interruption rate**, **response latency**, **overlap** and **truncation accuracy**
+  over the whole call.
 """
 
 from __future__ import annotations
 
-import itertools
 import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from bargein.audio.levels import Span, audible_spans, merge_spans, overlap_seconds
+from bargein.scenario.turns import PAUSE_GAP, AgentSpeech, AgentTurn, agent_turns
 from bargein.text import normalize_words, word_error_rate
 
-YIELD_WINDOW = 2.0
-PAUSE_GAP = 0.45
-PAUSE_GRACE = 1.0
-TURN_GAP = 0.6  # agent audio gaps shorter than this belong to one agent turn
-SPAN_WINDOW = 0.01  # resolution of the audible spans the metrics are computed on
+__all__ = [
+    "NATIVE_LEAD",
+    "ONSET_TOLERANCE",
+    "PAUSE_GAP",
+    "PAUSE_GRACE",
+    "TALK_OVER_LIMIT",
+    "YIELD_WINDOW",
+    "CallRecord",
+    "InterruptionMeasure",
+    "Metrics",
+    "UserUtterance",
+    "compute",
+    "response_after",
+]
+
+YIELD_WINDOW = 2.0  # a yield stops the agent within this many seconds of the onset
+TALK_OVER_LIMIT = 0.02  # agent audio over the caller after the stop, beyond this: no yield
+PAUSE_GRACE = 1.0  # a backchannel's pause may open this long after the backchannel ended
 NATIVE_LEAD = 0.06  # an agent turn ending this little before a barge-in's onset was cut by it
+ONSET_TOLERANCE = 0.02  # an agent turn starting this little after an onset was playing at it
 
 
 @dataclass
 class UserUtterance:
-    """One thing the simulated user said, as placed on the recording."""
+    """One thing the simulated user said, as placed on the recording.
+
+    ``onset``/``end`` are the first and last sample of speech in what the mouth emitted (the
+    clean source: level of synthesized speech, a VAD for recordings); ``spans`` are its
+    speech spans. ``backchannel`` marks an utterance not meant to take the turn
+    ("uh-huh", or a cough in the benchmark)."""
 
     index: int
-    onset: float  # first audible sample of the speech
-    end: float  # last audible sample
+    onset: float
+    end: float
     text: str
     barge_in: bool = False  # said over the agent on purpose (interrupt / unrolled form)
     trigger: str | None = None
     mode: str | None = None
     backchannel: bool = False
+    spans: list[Span] = field(default_factory=list)
+
+    def speech_spans(self) -> list[Span]:
+        """``spans``, or ``[(onset, end)]`` when none were given."""
+        return list(self.spans) or [(self.onset, self.end)]
 
 
 @dataclass
 class InterruptionMeasure:
-    """What happened after one barge-in."""
+    """What happened after one genuine barge-in (seconds on the recording)."""
 
     utterance: int
     onset: float
     trigger: str | None
     mode: str | None
     agent_was_speaking: bool
-    stopped_at: float | None
-    stop_latency: float | None
+    stopped_at: float | None  # last audible agent sample of the stretch playing at the onset
+    stop_latency: float | None  # None for protected speech (it is not meant to stop)
     yielded: bool
+    end: float = 0.0  # the caller's last speech sample
+    protected: bool = False  # the speech playing at the onset was uninterruptible
+    not_interrupted: bool | None = None  # protected speech: it played to its end
+    talked_over: float = 0.0  # agent audio after the stop while the caller still spoke
+    talked_over_at: float | None = None  # where that audio began
+    overlap: float = 0.0  # both audible between the onset and the caller's end
+    response_gap: float | None = None  # caller's end -> the agent's next audio (<0: over it)
+
+    def describe(self) -> str:
+        """One sentence: what the agent did after this barge-in."""
+        at = f"the caller's onset at {self.onset:.2f} s"
+        if not self.agent_was_speaking:
+            return f"the agent was not speaking at {at}"
+        if self.protected:
+            kept = {True: "played on to its end", False: "was interrupted",
+                    None: "played on"}[self.not_interrupted]
+            return f"the agent's protected speech {kept} over {at}"
+        stop = self.stop_latency or 0.0
+        text = f"the agent stopped {stop:.3f} s after {at}"
+        if stop > YIELD_WINDOW:
+            text = f"the agent kept talking {stop:.2f} s after {at}"
+        if self.talked_over > TALK_OVER_LIMIT and self.talked_over_at is not None:
+            text += (f", then talked over the caller from {self.talked_over_at:.2f} s for "
+                     f"{self.talked_over:.2f} s (the caller spoke until {self.end:.2f} s)")
+        return text
 
 
 @dataclass
 class Metrics:
-    """All metrics of one scenario run."""
+    """All metrics of one call."""
 
     interruptions: list[InterruptionMeasure] = field(default_factory=list)
     stop_latency: list[float] = field(default_factory=list)
@@ -77,16 +128,35 @@ class Metrics:
     overlap: float = 0.0
     truncation_accuracy: float | None = None
 
+    @property
+    def measured(self) -> list[InterruptionMeasure]:
+        """Barge-ins that count towards stop latency and yield: over interruptible speech."""
+        return [m for m in self.interruptions if m.agent_was_speaking and not m.protected]
+
+    @property
+    def protected(self) -> list[InterruptionMeasure]:
+        """Barge-ins over protected (uninterruptible) speech."""
+        return [m for m in self.interruptions if m.agent_was_speaking and m.protected]
+
     def summary(self) -> dict[str, float | None]:
-        """Headline figures: medians and rates."""
+        """Headline figures: medians, rates and totals (``None``: not measured)."""
+        measured = self.measured
+        gaps = [m.response_gap for m in measured if m.response_gap is not None]
+        protected = self.protected
         return {
             "stop_latency_p50": _median(self.stop_latency),
             "stop_latency_max": round(max(self.stop_latency), 4) if self.stop_latency else None,
             "yield_rate": self.yield_rate,
+            "talked_over": round(sum(m.talked_over for m in measured), 4) if measured else None,
+            "barge_in_overlap_p50": _median([m.overlap for m in measured]),
+            "response_gap_p50": _median(gaps),
             "false_interruption_rate": self.false_interruption_rate,
             "response_latency_p50": _median(self.response_latency),
             "overlap": round(self.overlap, 4),
             "truncation_accuracy": self.truncation_accuracy,
+            "protected_barge_ins": len(protected) if protected else None,
+            "protected_interrupted": (sum(m.not_interrupted is False for m in protected)
+                                      if protected else None),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,70 +166,159 @@ class Metrics:
         return _round(data)
 
 
-def compute(room: Any, utterances: list[UserUtterance], agent_words: list[tuple[float, str]],
-            agent_messages: list[tuple[float, str, bool]],
-            streaming_transcripts: bool) -> Metrics:
-    """Compute :class:`Metrics` from the room's recording and what the script did."""
+@dataclass
+class CallRecord:
+    """Everything the metrics are computed from.
+
+    ``agent_audio``: the agent lane of the recording (int16, from time 0);
+    ``utterances``: what the simulated user said (ground truth); ``speeches``: the agent
+    speeches the adapter reported (may be empty: a black box); ``agent_words``: ``(time,
+    word)`` as each word became audible; ``agent_messages``: ``(time, text, interrupted)``.
+    """
+
+    sample_rate: int
+    agent_audio: np.ndarray
+    utterances: list[UserUtterance]
+    speeches: list[AgentSpeech] = field(default_factory=list)
+    agent_words: list[tuple[float, str]] = field(default_factory=list)
+    agent_messages: list[tuple[float, str, bool]] = field(default_factory=list)
+    streaming_transcripts: bool = False
+
+    def agent_spans(self) -> list[Span]:
+        """Audible spans of the agent lane (relative to its noise floor)."""
+        return audible_spans(self.agent_audio, self.sample_rate)
+
+
+def compute(record: CallRecord, spans: list[Span] | None = None,
+            turns: list[AgentTurn] | None = None) -> Metrics:
+    """Compute :class:`Metrics` from ``record`` (``spans``/``turns``: the agent lane's, when
+    already known)."""
+    spans = record.agent_spans() if spans is None else spans
+    turns = agent_turns(spans, record.speeches) if turns is None else turns
     metrics = Metrics()
-    agent_turns = merge_spans(room.agent_audible_spans(), TURN_GAP)
-    agent_raw = room.agent_audible_spans()
-    for u in utterances:
+    for u in record.utterances:
         if u.barge_in and not u.backchannel:
-            metrics.interruptions.append(_measure(room, agent_turns, u))
-    measured = [m for m in metrics.interruptions if m.agent_was_speaking]
+            metrics.interruptions.append(_measure(spans, turns, u))
+    measured = metrics.measured
     metrics.stop_latency = [m.stop_latency for m in measured if m.stop_latency is not None]
     if measured:
         metrics.yield_rate = sum(m.yielded for m in measured) / len(measured)
-    backchannels = [u for u in utterances if u.backchannel and _inside(agent_turns, u.onset)]
+    backchannels = [(u, t) for u in record.utterances if u.backchannel
+                    for t in [_turn_at(turns, u.onset)] if t is not None]
     metrics.backchannels = len(backchannels)
     if backchannels:
-        stopped = sum(_paused(agent_raw, u) for u in backchannels)
-        metrics.false_interruption_rate = stopped / len(backchannels)
-    for u in utterances:
-        if u.backchannel or _inside(agent_turns, u.end):
-            continue
-        start = room.first_agent_sample_after(u.end)
-        if start is not None:
-            metrics.response_latency.append(start - u.end)
-    metrics.overlap = _overlap(room.user_audible_spans(), agent_raw)
-    if streaming_transcripts:
-        metrics.truncation_accuracy = _truncation(metrics.interruptions, agent_turns,
-                                                  agent_words, agent_messages)
+        paused = sum(_paused(t, u) for u, t in backchannels)
+        metrics.false_interruption_rate = paused / len(backchannels)
+    for u in record.utterances:
+        latency = None if u.backchannel else response_after(spans, turns, u.end)
+        if latency is not None:
+            metrics.response_latency.append(latency)
+    user = sorted(s for u in record.utterances for s in u.speech_spans())
+    metrics.overlap = overlap_seconds(merge_spans(user, 1e-9), spans)
+    if record.streaming_transcripts:
+        metrics.truncation_accuracy = _truncation(metrics.interruptions, turns,
+                                                  record.agent_words, record.agent_messages)
     return metrics
 
 
-def _turn_at(agent_turns: list[tuple[float, float]], onset: float) -> tuple[float, float] | None:
-    """The agent turn playing at ``onset``, or one that stopped just before it (a native
-    cancel can silence the agent a frame before the user's first sample)."""
-    # spans are found on 10 ms analysis windows: a turn "starting" up to one window after
-    # the onset may have begun, sample-wise, just before it (a first-audio barge-in)
-    return next((t for t in agent_turns
-                 if t[0] <= onset + SPAN_WINDOW and t[1] >= onset - NATIVE_LEAD), None)
+def response_after(spans: list[Span], turns: list[AgentTurn], end: float) -> float | None:
+    """Response latency after a caller's turn that ended at ``end``: seconds to the first
+    audible agent sample after it, if the agent was silent then (not inside one of its
+    turns), else None."""
+    if any(t.start - 1e-9 <= end <= t.end + 1e-9 for t in turns):
+        return None
+    start = next((a for a, _ in spans if a >= end - 1e-9), None)
+    return None if start is None else start - end
 
 
-def _measure(room: Any, agent_turns: list[tuple[float, float]],
-             u: UserUtterance) -> InterruptionMeasure:
-    turn = _turn_at(agent_turns, u.onset)
-    if turn is None:
-        return InterruptionMeasure(u.index, u.onset, u.trigger, u.mode, False, None, None, False)
-    stopped = float(room.last_agent_sample_before(turn[1] + 0.02))
-    latency = max(0.0, stopped - u.onset)
-    return InterruptionMeasure(u.index, u.onset, u.trigger, u.mode, True, stopped, latency,
-                               bool(latency <= YIELD_WINDOW))
+def _turn_at(turns: list[AgentTurn], onset: float) -> AgentTurn | None:
+    """The agent turn playing at ``onset``: its audio spans the onset, or its reported speech
+    was still in progress then (the onset fell in a gap between its words), or it was cut
+    just before it (a native cancel can silence the agent a frame before the caller's first
+    sample; a turn known to have simply finished does not count)."""
+    for t in turns:
+        if t.start > onset + ONSET_TOLERANCE:
+            continue
+        if t.end >= onset:
+            return t
+        speech = t.speech
+        if speech is not None and speech.end is not None and speech.end >= onset - 1e-9:
+            return t
+        finished = speech is not None and speech.interrupted is False
+        if t.end >= onset - NATIVE_LEAD and not finished:
+            return t
+    return None
 
 
-def _truncation(measures: list[InterruptionMeasure], agent_turns: list[tuple[float, float]],
+def _stretch_at(turn: AgentTurn, onset: float) -> Span | None:
+    """The stretch of ``turn`` playing at ``onset`` (same tolerances as :func:`_turn_at`);
+    for a reported speech still in progress, the last stretch before the onset."""
+    stretches = turn.stretches
+    for a, b in stretches:
+        if a <= onset + ONSET_TOLERANCE and b >= onset - NATIVE_LEAD:
+            return a, b
+    if turn.speech is not None:
+        started = [s for s in stretches if s[0] <= onset + ONSET_TOLERANCE]
+        return started[-1] if started else None
+    return None
+
+
+def _measure(spans: list[Span], turns: list[AgentTurn], u: UserUtterance) -> InterruptionMeasure:
+    def none(**kw: Any) -> InterruptionMeasure:
+        return InterruptionMeasure(u.index, u.onset, u.trigger, u.mode, False, None, None,
+                                   False, end=u.end, **kw)
+
+    turn = _turn_at(turns, u.onset)
+    stretch = _stretch_at(turn, u.onset) if turn is not None else None
+    if turn is None or stretch is None:
+        return none(overlap=overlap_seconds(u.speech_spans(), spans))
+    stopped = stretch[1]
+    over = [(max(a, stopped), min(b, u.end)) for a, b in spans if b > stopped and a < u.end]
+    over = [(a, b) for a, b in over if b > a]
+    talked = float(sum(b - a for a, b in over))
+    nxt = next((a for a, _ in spans if a > stopped + 1e-9), None)
+    m = InterruptionMeasure(
+        u.index, u.onset, u.trigger, u.mode, True, stopped, None, False, end=u.end,
+        protected=turn.protected, talked_over=talked,
+        talked_over_at=over[0][0] if over else None,
+        overlap=overlap_seconds(u.speech_spans(), spans),
+        response_gap=None if nxt is None else nxt - u.end)
+    if turn.protected:
+        m.not_interrupted = None if turn.speech is None or turn.speech.interrupted is None \
+            else not turn.speech.interrupted
+        return m
+    m.stop_latency = max(0.0, stopped - u.onset)
+    m.yielded = m.stop_latency <= YIELD_WINDOW and talked <= TALK_OVER_LIMIT
+    return m
+
+
+def _paused(turn: AgentTurn, u: UserUtterance) -> bool:
+    """Did the agent stop or pause (a stretch ended) between the onset of ``u`` and its end
+    + PAUSE_GRACE? A reported speech that simply finished there does not count."""
+    for _, b in turn.stretches:
+        if not (u.onset - 1e-9 <= b <= u.end + PAUSE_GRACE):
+            continue
+        last = b >= turn.end - 1e-9
+        if last and turn.speech is not None and turn.speech.interrupted is False:
+            continue  # the speech played to its end there
+        return True
+    return False
+
+
+def _truncation(measures: list[InterruptionMeasure], turns: list[AgentTurn],
                 words: list[tuple[float, str]],
                 messages: list[tuple[float, str, bool]]) -> float | None:
     scores = []
     interrupted = [m for m in messages if m[2]]
     for m in measures:
-        turn = _turn_at(agent_turns, m.onset)
-        if m.stopped_at is None or turn is None:
+        turn = _turn_at(turns, m.onset)
+        if m.stopped_at is None or turn is None or m.protected:
             continue
-        heard = " ".join(w for at, w in words if turn[0] - 0.05 <= at < m.stopped_at)
+        heard = " ".join(w for at, w in words if turn.start - 0.05 <= at < m.stopped_at)
+        # a cancel can be reported a frame before the turn's first audible sample
         message = next((text for at, text, _ in interrupted
-                        if turn[0] <= at <= m.stopped_at + PAUSE_GRACE + YIELD_WINDOW), None)
+                        if turn.start - NATIVE_LEAD <= at
+                        <= m.stopped_at + PAUSE_GRACE + YIELD_WINDOW), None)
         if message is None:
             continue
         if not normalize_words(heard):
@@ -169,39 +328,6 @@ def _truncation(measures: list[InterruptionMeasure], agent_turns: list[tuple[flo
     return sum(scores) / len(scores) if scores else None
 
 
-def merge_spans(spans: list[tuple[float, float]], gap: float) -> list[tuple[float, float]]:
-    """Join spans separated by less than ``gap`` seconds."""
-    out: list[tuple[float, float]] = []
-    for start, end in spans:
-        if out and start - out[-1][1] < gap:
-            out[-1] = (out[-1][0], max(out[-1][1], end))
-        else:
-            out.append((start, end))
-    return out
-
-
-def _inside(spans: list[tuple[float, float]], t: float) -> bool:
-    return any(s - 1e-9 <= t <= e + 1e-9 for s, e in spans)
-
-
-def _paused(agent: list[tuple[float, float]], u: UserUtterance) -> bool:
-    """Did the agent's audio stop for at least PAUSE_GAP, starting while the user spoke?"""
-    for (_, end), (nxt, _) in itertools.pairwise(agent):
-        if u.onset - 1e-9 <= end <= u.end + PAUSE_GRACE and nxt - end >= PAUSE_GAP:
-            return True
-    # the agent went silent for good during the backchannel (counted as a stop, though a
-    # speech that simply ended there would be counted too: keep backchannels mid-speech)
-    return bool(agent) and u.onset - 1e-9 <= agent[-1][1] <= u.end + PAUSE_GRACE
-
-
-def _overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
-    total = 0.0
-    for s1, e1 in a:
-        for s2, e2 in b:
-            total += max(0.0, min(e1, e2) - max(s1, s2))
-    return total
-
-
 def _median(values: list[float]) -> float | None:
     return round(float(statistics.median(values)), 4) if values else None
 
@@ -209,7 +335,7 @@ def _median(values: list[float]) -> float | None:
 def _round(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _round(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_round(v) for v in value]
     if isinstance(value, (float, np.floating)):
         return round(float(value), 4)

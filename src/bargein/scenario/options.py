@@ -59,6 +59,13 @@ def _llm(value: Any, what: str) -> None:
                             f"OpenAILLM), got {type(value).__name__}")
 
 
+def _backchannels(value: Any, what: str) -> None:
+    if isinstance(value, str) or not isinstance(value, (set, frozenset, list, tuple)) \
+            or not value or not all(isinstance(w, str) and w.strip() for w in value):
+        raise ScenarioError(f"{what} must be a non-empty set of words such as "
+                            f"{{'uh-huh', 'yeah'}}, got {value!r}")
+
+
 _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "seed": _seed,
     "sample_rate": _sample_rate,
@@ -69,6 +76,7 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "echo_gain": _echo_gain,
     "user": _user,
     "judge_llm": _llm,
+    "backchannels": _backchannels,
 }
 #: Every option a run takes.
 RUN_OPTIONS = tuple(_CHECKS)

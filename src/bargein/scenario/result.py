@@ -146,4 +146,5 @@ class ScenarioResult:
 def _utterance(u: UserUtterance) -> dict[str, Any]:
     return {"index": u.index, "onset": round(u.onset, 4), "end": round(u.end, 4),
             "text": u.text, "barge_in": u.barge_in, "trigger": u.trigger, "mode": u.mode,
-            "backchannel": u.backchannel}
+            "backchannel": u.backchannel,
+            "spans": [[round(a, 4), round(b, 4)] for a, b in u.spans]}

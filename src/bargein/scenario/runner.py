@@ -6,11 +6,10 @@ import asyncio
 import dataclasses
 import random
 import time
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from bargein.adapters.base import AdapterLink, AgentAdapter
+from bargein.adapters.base import AgentAdapter
 from bargein.audio.frame import AudioFrame
 from bargein.audio.resample import resample
 from bargein.audio.wav import read_wav
@@ -21,13 +20,12 @@ from bargein.errors import (
     UnsupportedCapabilityError,
 )
 from bargein.providers.latency import Fixed
-from bargein.providers.oracle_stt import GroundTruth
-from bargein.providers.tts import SynthesizedSpeech
-from bargein.scenario.expectations import CheckContext, CheckResult, ExpectStep
-from bargein.scenario.hearing import Hearing
-from bargein.scenario.judging import JudgeStep, evaluate
-from bargein.scenario.metrics import TURN_GAP, UserUtterance, compute, merge_spans
-from bargein.scenario.result import Recording, ScenarioResult, Segment
+from bargein.scenario.call import SimulatedCall
+from bargein.scenario.expectations import ExpectStep
+from bargein.scenario.judging import JudgeStep
+from bargein.scenario.outcome import build_result
+from bargein.scenario.recordings import recorded_speech
+from bargein.scenario.result import ScenarioResult
 from bargein.scenario.simulator import InterruptionConfig, UserSimulator
 from bargein.scenario.steps import (
     AgentStep,
@@ -41,19 +39,18 @@ from bargein.scenario.steps import (
     as_audio_or_text,
     validate,
 )
-from bargein.scenario.timeline import Timeline
+from bargein.scenario.user_audio import UserSpeech
 from bargein.scenario.user_lines import Turn, conversation_so_far
-from bargein.sim.room import Room
-from bargein.text import BACKCHANNEL_WORDS, normalize_words
-
-_LEVEL = 64  # |sample| above this (about -54 dBFS) counts as audible speech
-
-Speech = tuple[AudioFrame | SynthesizedSpeech, str]
+from bargein.text import BACKCHANNEL_WORDS, is_backchannel
 
 
 class _Verdict(Exception):
     def __init__(self, step: VerdictStep) -> None:
         self.step = step
+
+
+class _StepError(Exception):
+    """A step could not do what it says (the run stops; the result fails with this)."""
 
 
 class ScenarioRun:
@@ -64,7 +61,8 @@ class ScenarioRun:
                  user_voice: str = "en-us+m3", interrupt_mode: str = "auto",
                  max_duration: float = 600.0, settle: float = 1.0,
                  echo_gain: float | None = None, live: bool = False,
-                 user: UserSimulator | None = None, judge_llm: Any = None) -> None:
+                 user: UserSimulator | None = None, judge_llm: Any = None,
+                 backchannels: frozenset[str] | set[str] = BACKCHANNEL_WORDS) -> None:
         if not isinstance(adapter, AgentAdapter):
             raise ScenarioError(
                 f"agent= must be an adapter (bargein.adapters.AgentAdapter), got "
@@ -82,10 +80,10 @@ class ScenarioRun:
         self.interrupt_mode = interrupt_mode
         self.max_duration, self.settle = max_duration, settle
         self.echo_gain, self.live = echo_gain, live
-        self.timeline = Timeline()
-        self.utterances: list[UserUtterance] = []
-        self.agent_messages: list[tuple[float, str, bool]] = []
-        self.agent_state: str | None = None
+        if isinstance(backchannels, str) or not all(isinstance(w, str) for w in backchannels):
+            raise ScenarioError("backchannels= takes a set of words, e.g. {'uh-huh', 'yeah'}")
+        self.backchannels = frozenset(w.lower() for w in backchannels)
+        self.call: SimulatedCall | None = None
         self._anchors: dict[int, tuple[int, int]] = {}
         self._pending_since: float | None = None
         self._check_capabilities()
@@ -141,14 +139,14 @@ class ScenarioRun:
                 "use mode='native' (cancel signal)")
         return mode
 
-    async def _prepare(self) -> dict[int, Speech]:
+    async def _prepare(self) -> dict[int, UserSpeech]:
         """Turn every user line into audio before the call starts (so bad files fail early)."""
         from bargein.providers.espeak_tts import EspeakTTS
 
         # the simulated user's mouth has no synthesis latency: its lines are "already thought"
         tts = EspeakTTS(voice=self.user_voice, sample_rate=self.sample_rate, ttfb=Fixed(0.0))
         self.tts = tts
-        audio: dict[int, Speech] = {}
+        audio: dict[int, UserSpeech] = {}
         for i, step in enumerate(self.steps, 1):
             if not isinstance(step, (UserStep, InterruptStep)):
                 continue
@@ -156,52 +154,83 @@ class ScenarioRun:
             if isinstance(content, str):
                 if not content.strip():
                     raise ScenarioError(f"step {i} ({step.describe()}) has nothing to say")
-                audio[i] = (await tts.synthesize(content), content)
+                audio[i] = await self._synthesize(content)
                 continue
             try:
                 frame = content if isinstance(content, AudioFrame) else read_wav(content)
-            except (FileNotFoundError, AudioFormatError) as exc:
+                audio[i] = recorded_speech(
+                    resample(frame, self.sample_rate), transcript=step.transcript,
+                    words=step.words, source=content if isinstance(content, Path) else None)
+            except (FileNotFoundError, AudioFormatError, ScenarioError) as exc:
                 raise ScenarioError(f"step {i} ({step.describe()}): {exc}") from exc
-            audio[i] = (resample(frame, self.sample_rate), step.transcript or "")
         return audio
+
+    async def _synthesize(self, text: str) -> UserSpeech:
+        return UserSpeech.synthesized(await self.tts.synthesize(text))
+
+    # -- what the call holds ------------------------------------------------------------------
+
+    @property
+    def _call(self) -> SimulatedCall:
+        if self.call is None:
+            raise RuntimeError("the scenario has not started")
+        return self.call
+
+    @property
+    def room(self):  # type: ignore[no-untyped-def]
+        """The call's room."""
+        return self._call.room
+
+    @property
+    def hearing(self):  # type: ignore[no-untyped-def]
+        """What the simulated user hears."""
+        return self._call.hearing
+
+    @property
+    def timeline(self):  # type: ignore[no-untyped-def]
+        """The call's timeline."""
+        return self._call.timeline
+
+    @property
+    def utterances(self):  # type: ignore[no-untyped-def]
+        """What the simulated user said so far."""
+        return self._call.utterances
+
+    @property
+    def agent_messages(self) -> list[tuple[float, str, bool]]:
+        """``(time, text, interrupted)`` of each agent message so far."""
+        return self._call.agent_messages
 
     # -- running ---------------------------------------------------------------------------
 
     async def run(self) -> ScenarioResult:
         wall = time.perf_counter()  # wall-clock-ok: reported run cost, not runtime timing
         audio = await self._prepare()
-        truth = GroundTruth()
-        room = Room(self.sample_rate, truth=truth, echo_gain=self.echo_gain)
-        self.room, self.truth = room, truth
-        self.hearing = Hearing(clock=lambda: room.time)
-        room.user.on_hear(self.hearing.on_frame)
-        link = AdapterLink(self.sample_rate, room.agent_input, room.agent_output,
-                           self._report, lambda: room.time, truth)
+        self.call = SimulatedCall(self.adapter, sample_rate=self.sample_rate,
+                                  echo_gain=self.echo_gain, backchannels=self.backchannels)
         verdict: VerdictStep | None = None
         error: str | None = None
         try:
-            # The agent is built and started before the recording clock starts: loading its
-            # models must not eat into the conversation (it would, live).
-            await self.adapter.start(link)
-            await room.start()
+            await self.call.start()
             async with asyncio.timeout(self.max_duration):
                 try:
                     for i, step in enumerate(self.steps, 1):
                         await self._do(i, step, audio)
-                    await self._wait_quiet(self.settle)
+                    await self.call.wait_quiet(self.settle)
                 except _Verdict as v:
                     verdict = v.step
         except TimeoutError as exc:
             error = str(exc) if isinstance(exc, AgentTimeoutError) else (
                 f"the scenario ran past max_duration={self.max_duration:g} s of audio")
+        except _StepError as exc:
+            error = str(exc)
         finally:
-            await self.adapter.close()
-            await room.aclose()
+            await self.call.close()
         result = await self._result(verdict, error)
         result.wall_seconds = time.perf_counter() - wall  # wall-clock-ok
         return result
 
-    async def _do(self, index: int, step: Step, audio: dict[int, Speech]) -> None:
+    async def _do(self, index: int, step: Step, audio: dict[int, UserSpeech]) -> None:
         if isinstance(step, VerdictStep):
             raise _Verdict(step)
         if isinstance(step, ExpectStep):
@@ -239,7 +268,7 @@ class ScenarioRun:
             rng = random.Random(f"{self.seed}/{index}")
         for turn in range(step.turns):
             line = await self.user.write_line(self._conversation(), rng)
-            await self._say((await self.tts.synthesize(line), line), barge_in=False)
+            await self._say(await self._synthesize(line), barge_in=False)
             roll, delay, phrase = rng.random(), 0.0, ""
             if config is not None:
                 delay = rng.uniform(*config.delay_range)
@@ -270,7 +299,7 @@ class ScenarioRun:
             await asyncio.sleep(fire_at - self.room.time)
         heard = self.hearing.words_heard_before(self.room.time, since)
         phrase = await self.user.interjection(config, heard, self._conversation(), rng, phrase)
-        speech = (await self.tts.synthesize(phrase), phrase)
+        speech = await self._synthesize(phrase)
         resolved = self._mode("auto", index)
         self.timeline.add(self.room.time, "interrupt_fired", trigger="after", mode=resolved,
                           content=phrase, delay=delay)
@@ -285,9 +314,34 @@ class ScenarioRun:
     def _conversation(self) -> list[Turn]:
         return conversation_so_far(self.utterances, self.agent_messages)
 
-    async def _barge_in(self, index: int, step: UserStep | InterruptStep, speech: Speech,
+    async def _barge_in(self, index: int, step: UserStep | InterruptStep, speech: UserSpeech,
                         trigger: str, mode: str) -> None:
         since = self._pending_since if self._pending_since is not None else self.room.time
+        fire_at = await self._trigger(index, step, trigger, since)
+        if fire_at > self.room.time:
+            await asyncio.sleep(fire_at - self.room.time)
+        resolved = self._mode(mode, index)
+        if is_backchannel(speech.text, self.backchannels):
+            # "uh-huh" is not meant to stop anyone: never send the cancel signal with it
+            resolved = "vad" if self.adapter.capabilities.native_vad else "audio"
+        self.timeline.add(self.room.time, "interrupt_fired", trigger=trigger, mode=resolved,
+                          content=speech.text)
+        if resolved == "native":
+            await self.adapter.interrupt()
+        self._pending_since = None
+        await self._say(speech, barge_in=True, trigger=trigger, mode=resolved)
+
+    async def _trigger(self, index: int, step: UserStep | InterruptStep, trigger: str,
+                       since: float) -> float:
+        """The recording time the barge-in fires at (see :class:`InterruptStep`)."""
+        if trigger == "at":
+            at = float(step.at)  # type: ignore[union-attr, arg-type]
+            if at < self.room.time - 1e-9:
+                raise _StepError(f"step {index} ({step.describe()}) was reached at "
+                                 f"{self.room.time:.2f} s, after the time it should fire")
+            return at
+        if trigger == "thinking":
+            return await self._thinking(index, step, since)
         if trigger == "after":
             moment = self.hearing.heard_seconds(step.after, since)  # type: ignore[union-attr, arg-type]
         elif trigger == "after_words":
@@ -296,50 +350,40 @@ class ScenarioRun:
             moment = self.hearing.first_audio(since)
         timeout = getattr(step, "timeout", 30.0)
         try:
-            fire_at = await asyncio.wait_for(asyncio.shield(moment), timeout)
+            return await asyncio.wait_for(asyncio.shield(moment), timeout)
         except TimeoutError:
             self.hearing.cancel(moment)
             raise AgentTimeoutError(
                 f"step {index} ({step.describe()}) waited {timeout:g} s for the agent's "
                 f"speech ({trigger.replace('_', ' ')}) and it never came") from None
-        if fire_at > self.room.time:
-            await asyncio.sleep(fire_at - self.room.time)
-        resolved = self._mode(mode, index)
-        if _is_backchannel(speech[1]):
-            # "uh-huh" is not meant to stop anyone: never send the cancel signal with it
-            resolved = "vad" if self.adapter.capabilities.native_vad else "audio"
-        self.timeline.add(self.room.time, "interrupt_fired", trigger=trigger, mode=resolved,
-                          content=speech[1])
-        if resolved == "native":
-            await self.adapter.interrupt()
-        self._pending_since = None
-        await self._say(speech, barge_in=True, trigger=trigger, mode=resolved)
 
-    async def _say(self, speech: Speech, *, barge_in: bool, trigger: str | None = None,
+    async def _thinking(self, index: int, step: UserStep | InterruptStep, since: float) -> float:
+        """When the agent has taken the turn (its adapter reports ``agent_state`` thinking)
+        and is not audible yet."""
+        call = self._call
+        if call.agent_state == "thinking" and not self.hearing.speaking():
+            return self.room.time
+        thinking = call.agent_state_entered("thinking", since)
+        audible = self.hearing.first_audio(since)
+        timeout = getattr(step, "timeout", 30.0)
+        done, _ = await asyncio.wait([thinking, audible], timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        self.hearing.cancel(audible)
+        thinking.cancel()
+        if thinking in done:
+            return thinking.result()
+        if audible in done:
+            raise _StepError(
+                f"step {index} ({step.describe()}): the agent was audible at "
+                f"{audible.result():.2f} s without being reported thinking first; "
+                "when='thinking' needs an adapter that reports agent_state")
+        raise AgentTimeoutError(f"step {index} ({step.describe()}) waited {timeout:g} s for "
+                                "the agent to start thinking and it never did")
+
+    async def _say(self, speech: UserSpeech, *, barge_in: bool, trigger: str | None = None,
                    mode: str | None = None, yield_after: float | None = None) -> None:
-        audio, text = speech
-        utt = self.room.user.say(audio)
-        polite: asyncio.Future[float] | None = None
-        if yield_after is not None:
-            polite = self.hearing.heard_seconds(yield_after, utt.start)
-            polite.add_done_callback(lambda f: None if f.cancelled() else utt.cancel())
-        frame = audio.audio if isinstance(audio, SynthesizedSpeech) else audio
-        first, last = _audible_bounds(frame)
-        onset, end = utt.start + first, utt.start + last
-        if not isinstance(audio, SynthesizedSpeech) and text:
-            self.truth.add_text(text, onset, end)
-        backchannel = _is_backchannel(text)
-        u = UserUtterance(len(self.utterances), onset, end, text, barge_in, trigger, mode,
-                          backchannel)
-        self.utterances.append(u)
-        self.timeline.add(onset, "user_started_speaking", utterance=u.index, text=text)
-        await utt.done()
-        if polite is not None and not polite.done():
-            self.hearing.cancel(polite)
-        if utt.cancelled:
-            u.end = min(u.end, utt.end)
-            self.timeline.add(u.end, "user_yielded", utterance=u.index)
-        self.timeline.add(u.end, "user_stopped_speaking", utterance=u.index)
+        await self._call.speak(speech, barge_in=barge_in, trigger=trigger, mode=mode,
+                               yield_after=yield_after)
 
     async def _wait_reply(self, index: int, step: AgentStep, since: float | None = None) -> None:
         if since is None:
@@ -355,96 +399,12 @@ class ScenarioRun:
                 raise AgentTimeoutError(
                     f"step {index} ({step.describe()}): the agent did not start speaking "
                     f"within {step.timeout:g} s") from None
-        await self._wait_quiet(self.settle)
-
-    async def _wait_quiet(self, settle: float) -> None:
-        """Until the agent has been silent for ``settle`` s and is not busy."""
-        while True:
-            end = self.hearing.last_heard_end() or 0.0
-            quiet_for = self.room.time - end
-            busy = self.agent_state in ("thinking", "speaking")
-            if quiet_for >= settle - 1e-9 and not busy:
-                return
-            await asyncio.sleep(max(settle - quiet_for, 0.05) if not busy else 0.1)
-
-    def _report(self, kind: str, *, time: float | None = None, **data: Any) -> None:
-        t = self.room.time if time is None else time
-        if kind == "agent_words":
-            self.hearing.on_words(tuple(data.get("words", ())), t)
-        elif kind == "agent_state":
-            self.agent_state = data.get("state")
-        elif kind == "agent_message":
-            self.agent_messages.append((t, str(data.get("text", "")),
-                                        bool(data.get("interrupted"))))
-        self.timeline.add(t, kind, **data)
+        await self._call.wait_quiet(self.settle)
 
     # -- the result --------------------------------------------------------------------------
 
     async def _result(self, verdict: VerdictStep | None, error: str | None) -> ScenarioResult:
-        room = self.room
-        caps = self.adapter.capabilities
-        agent_turns = merge_spans(room.agent_audible_spans(), TURN_GAP)
-        for start, end in agent_turns:
-            self.timeline.add(start, "agent_started_speaking")
-            self.timeline.add(end, "agent_stopped_speaking")
-        metrics = compute(room, self.utterances, self.hearing.words, self.agent_messages,
-                          caps.streaming_transcripts)
-        ctx_base = dict(metrics=metrics, utterances=self.utterances,
-                        agent_messages=self.agent_messages,
-                        user_spans=room.user_audible_spans(),
-                        agent_spans=room.agent_audible_spans())
-        checks: list[CheckResult] = []
-        for index, step in enumerate(self.steps, 1):
-            if index not in self._anchors:
-                continue
-            barge_ins, count = self._anchors[index]
-            ctx = CheckContext(**ctx_base, barge_ins_before=barge_ins, utterances_before=count)
-            if isinstance(step, ExpectStep):
-                ok, detail = step.check(ctx)
-                checks.append(CheckResult(step.description, ok, detail))
-            elif isinstance(step, JudgeStep) and error is None:
-                try:
-                    checks += await evaluate(step, ctx, self.judge_llm)
-                except ScenarioError as exc:
-                    checks.append(CheckResult(f"judge: {step.describe()}", False, str(exc)))
-        failed = [c for c in checks if not c.passed]
-        if error is not None:
-            success, reasoning = False, error
-        elif verdict is not None and not verdict.success:
-            success, reasoning = False, verdict.reasoning or "the script called fail()"
-        elif failed:
-            success = False
-            reasoning = "; ".join(f"{c.description}: {c.detail}" for c in failed)
-        else:
-            success = True
-            reasoning = (verdict.reasoning if verdict is not None and verdict.reasoning else
-                         f"all {len(checks)} checks passed" if checks else "script completed")
-        segments = self._segments(agent_turns)
-        recording = Recording(room.recorder.stereo(), room.sample_rate, segments)
-        return ScenarioResult(
-            name=self.name, description=self.description, success=success,
-            reasoning=reasoning, adapter=self.adapter.name, capabilities=caps.as_row(),
-            seed=self.seed, live=self.live, timeline=self.timeline, metrics=metrics,
-            checks=checks, utterances=self.utterances, recording=recording, error=error)
-
-    def _segments(self, agent_turns: list[tuple[float, float]]) -> list[Segment]:
-        turns = [("user", u.onset, u.end, u.text) for u in self.utterances]
-        for start, end in agent_turns:
-            text = next((t for at, t, _ in self.agent_messages if start <= at), "")
-            turns.append(("agent", start, end, text))
-        turns.sort(key=lambda t: (t[1], t[0]))
-        return [Segment(party, i + 1, start, end, text)
-                for i, (party, start, end, text) in enumerate(turns)]
-
-
-def _is_backchannel(text: str) -> bool:
-    words = normalize_words(text)
-    return bool(words) and all(w in BACKCHANNEL_WORDS for w in words)
-
-
-def _audible_bounds(frame: AudioFrame) -> tuple[float, float]:
-    """Seconds from the frame's start to its first and past its last audible sample."""
-    loud = np.flatnonzero(np.abs(frame.to_int16().astype(np.int32)) > _LEVEL)
-    if len(loud) == 0:
-        return 0.0, frame.duration
-    return int(loud[0]) / frame.sample_rate, (int(loud[-1]) + 1) / frame.sample_rate
+        return await build_result(
+            self._call, name=self.name, description=self.description, steps=self.steps,
+            anchors=self._anchors, judge_llm=self.judge_llm, seed=self.seed, live=self.live,
+            verdict=verdict, error=error)

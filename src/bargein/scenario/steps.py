@@ -15,13 +15,15 @@ from typing import Literal
 
 from bargein.audio.frame import AudioFrame
 from bargein.errors import AudioFormatError, ScenarioError
+from bargein.providers.types import WordTiming
 from bargein.scenario import validation as check
 from bargein.scenario.simulator import InterruptionConfig
 
+#: A string that is a single audio file name (``user("clip.wav")``) is read as that file.
+AUDIO_PATH = re.compile(r"\S+\.(wav|flac|ogg|mp3|aiff?)", re.IGNORECASE)
+
 InterruptMode = Literal["auto", "native", "vad"]
 INTERRUPT_MODES = ("auto", "native", "vad")
-#: A str that is one file name with an audio extension is a path, not a line to say.
-_AUDIO_PATH = re.compile(r"\S+\.(wav|flac|ogg|mp3|aiff?)", re.IGNORECASE)
 
 Content = str | Path | bytes | AudioFrame
 
@@ -30,7 +32,7 @@ def as_audio_or_text(content: Content) -> Content:
     """``content`` as the simulated user says it: a str naming an audio file (one word
     ending in .wav, .flac, .ogg, .mp3, .aif or .aiff) becomes a Path, anything else is
     unchanged."""
-    if isinstance(content, str) and _AUDIO_PATH.fullmatch(content.strip()):
+    if isinstance(content, str) and AUDIO_PATH.fullmatch(content.strip()):
         return Path(content.strip())
     return content
 
@@ -74,6 +76,7 @@ class UserStep(Step):
     content: Content
     transcript: str | None = None  # what recorded audio says, for the oracle STT and metrics
     yield_after: float | None = None  # stop talking once the agent was heard this long
+    words: tuple[WordTiming | tuple[str, float, float], ...] | None = None  # recorded audio
     kind = "user"
 
     def __post_init__(self) -> None:
@@ -107,8 +110,10 @@ class InterruptStep(Step):
     """Barge in on the agent's reply with ``content``.
 
     Trigger: ``after`` seconds of audible agent speech, or ``after_words`` agent words heard,
-    or (neither) the first audible agent audio. ``mode``: "native" sends the adapter's cancel
-    signal with the audio, "vad" only the audio, "auto" native when the adapter has it.
+    or ``when="thinking"`` (the agent took the turn but is not audible yet), or ``at``
+    seconds on the recording, or (none of them) the first audible agent audio. ``mode``:
+    "native" sends the adapter's cancel signal with the audio, "vad" only the audio, "auto"
+    native when the adapter has it.
     """
 
     content: Content
@@ -117,12 +122,23 @@ class InterruptStep(Step):
     mode: InterruptMode = "auto"
     transcript: str | None = None
     timeout: float = 30.0
+    at: float | None = None
+    when: Literal["thinking"] | None = None
+    words: tuple[WordTiming | tuple[str, float, float], ...] | None = None
     kind = "interrupt"
 
     def __post_init__(self) -> None:
         check_content(self.content, "interrupt()")
-        if self.after is not None and self.after_words is not None:
-            raise ScenarioError("interrupt() takes after= or after_words=, not both")
+        given = [n for n, v in (("after", self.after), ("after_words", self.after_words),
+                                ("at", self.at), ("when", self.when)) if v is not None]
+        if len(given) > 1:
+            both = "not both" if len(given) == 2 else "only one of them"
+            raise ScenarioError(f"interrupt() takes {' or '.join(g + '=' for g in given)}, "
+                                f"{both}")
+        if self.when is not None and self.when != "thinking":
+            raise ScenarioError(f"interrupt(when=...) must be 'thinking', got {self.when!r}")
+        if self.at is not None:
+            check.seconds(self.at, "interrupt(at=...)")
         if self.after is not None:
             check.seconds(self.after, "interrupt(after=...)")
         if self.after_words is not None:
@@ -133,11 +149,15 @@ class InterruptStep(Step):
 
     @property
     def trigger(self) -> str:
-        """"after", "after_words" or "first_audio"."""
+        """"after", "after_words", "thinking", "at" or "first_audio"."""
         if self.after is not None:
             return "after"
         if self.after_words is not None:
             return "after_words"
+        if self.when is not None:
+            return self.when
+        if self.at is not None:
+            return "at"
         return "first_audio"
 
     def describe(self) -> str:
@@ -146,6 +166,10 @@ class InterruptStep(Step):
             extra = f", after={self.after:g}"
         elif self.after_words is not None:
             extra = f", after_words={self.after_words}"
+        elif self.when is not None:
+            extra = f", when={self.when!r}"
+        elif self.at is not None:
+            extra = f", at={self.at:g}"
         return f"interrupt({_short(self.content)}{extra})"
 
 
@@ -217,13 +241,16 @@ class VerdictStep(Step):
 
 
 def user(content: str | Path | bytes | AudioFrame, *, transcript: str | None = None,
-         yield_after: float | None = None) -> UserStep:
+         yield_after: float | None = None,
+         words: Sequence[WordTiming | tuple[str, float, float]] | None = None) -> UserStep:
     """The simulated user speaks ``content`` (text, audio file path, audio bytes or frame).
 
-    ``transcript`` says what recorded audio contains. ``yield_after``: a polite caller stops
-    talking once it has heard the agent for that many seconds (e.g. when the agent cuts in).
+    ``transcript`` says what recorded audio contains; its words are timed from the recording
+    (cached next to the file), or by ``words``: ``(text, start, end)`` seconds from the
+    clip's start. ``yield_after``: a polite caller stops talking once it has heard the agent
+    for that many seconds (e.g. when the agent cuts in).
     """
-    return UserStep(content, transcript, yield_after)
+    return UserStep(content, transcript, yield_after, _words(words, content))
 
 
 def agent(*, wait: bool = True, timeout: float = 30.0) -> AgentStep:
@@ -233,9 +260,13 @@ def agent(*, wait: bool = True, timeout: float = 30.0) -> AgentStep:
 
 def interrupt(content: str | Path | bytes | AudioFrame, *, after: float | None = None,
               after_words: int | None = None, mode: InterruptMode = "auto",
-              transcript: str | None = None, timeout: float = 30.0) -> InterruptStep:
+              transcript: str | None = None, timeout: float = 30.0,
+              at: float | None = None, when: Literal["thinking"] | None = None,
+              words: Sequence[WordTiming | tuple[str, float, float]] | None = None,
+              ) -> InterruptStep:
     """Barge in on the agent's reply; see :class:`InterruptStep`."""
-    return InterruptStep(content, after, after_words, mode, transcript, timeout)
+    return InterruptStep(content, after, after_words, mode, transcript, timeout, at, when,
+                         _words(words, content))
 
 
 def silence(seconds: float) -> SilenceStep:
@@ -284,6 +315,22 @@ def validate(script: Sequence[object]) -> list[Step]:
     if not steps:
         raise ScenarioError("the script is empty")
     return steps
+
+
+def _words(words: Sequence[WordTiming | tuple[str, float, float]] | None,
+           content: object) -> tuple[WordTiming | tuple[str, float, float], ...] | None:
+    if words is None:
+        return None
+    if isinstance(content, str) and not _is_audio_path(content):
+        raise ScenarioError("words= times the words of recorded audio; text lines are timed "
+                            "by the synthesizer")
+    if isinstance(words, (str, bytes)) or not isinstance(words, Sequence):
+        raise ScenarioError("words= takes a list of (text, start, end) tuples")
+    return tuple(words)
+
+
+def _is_audio_path(text: str) -> bool:
+    return AUDIO_PATH.fullmatch(text.strip()) is not None
 
 
 def _short(content: object) -> str:

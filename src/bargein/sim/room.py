@@ -28,6 +28,13 @@ import numpy as np
 
 from bargein.audio.frame import AudioFrame, check_session_rate
 from bargein.audio.framing import samples_per_frame
+from bargein.audio.levels import (
+    AUDIBLE_MERGE_GAP,
+    AUDIBLE_RMS,
+    AUDIBLE_WINDOW,
+    Span,
+    audible_spans,
+)
 from bargein.audio.mixer import clip_to_int16
 from bargein.audio.recorder import StereoRecorder
 from bargein.audio.resample import resample
@@ -46,13 +53,6 @@ __all__ = [
     "Utterance",
     "punctuated_words",
 ]
-
-#: Default RMS level (of full scale) above which a window counts as audible: about -50 dBFS.
-AUDIBLE_RMS = 0.003
-#: Default analysis window of the audible-span helpers, seconds.
-AUDIBLE_WINDOW = 0.01
-#: Default: silent gaps shorter than this (seconds) inside audible audio are bridged.
-AUDIBLE_MERGE_GAP = 0.1
 
 #: ``callback(frame, at)``: ``frame`` starts playing at ``at`` seconds on the recording.
 HearCallback = Callable[[AudioFrame, float], None]
@@ -178,7 +178,8 @@ class RoomUser:
         self.utterances: list[Utterance] = []
         """Every utterance said in this room, in the order of the calls."""
 
-    def say(self, audio: AudioFrame | SynthesizedSpeech, *, at: float | None = None) -> Utterance:
+    def say(self, audio: AudioFrame | SynthesizedSpeech, *, at: float | None = None,
+            words: tuple[WordTiming, ...] | None = None) -> Utterance:
         """Speak ``audio`` into the room, from the next frame boundary or from ``at``.
 
         ``at`` is a recording time in seconds, rounded up to a frame boundary; a time in the
@@ -188,9 +189,10 @@ class RoomUser:
         :meth:`~Utterance.done` or pass ``at=first.end``. With a ``truth`` on the room and
         a :class:`~bargein.providers.tts.SynthesizedSpeech`, its words (punctuation kept, see
         :func:`punctuated_words`) are added to the truth, shifted to the utterance's start,
-        as each one is spoken.
+        as each one is spoken. ``words`` does the same for a recording (an ``AudioFrame``):
+        its word timings, from the start of the audio.
         """
-        return self._room._say(audio, at)
+        return self._room._say(audio, at, words)
 
     @property
     def speaking(self) -> bool:
@@ -336,28 +338,30 @@ class Room:
 
     def agent_audible_spans(
         self,
-        threshold: float = AUDIBLE_RMS,
+        threshold: float | None = None,
         *,
         window: float = AUDIBLE_WINDOW,
         merge_gap: float = AUDIBLE_MERGE_GAP,
-    ) -> list[tuple[float, float]]:
+    ) -> list[Span]:
         """``(start, end)`` seconds where the agent track is audible.
 
-        A ``window``-long window is audible when its RMS (fraction of full scale) exceeds
-        ``threshold``; audible windows separated by less than ``merge_gap`` seconds of
-        inaudible ones are joined. Span edges fall on window boundaries (clipped to the
-        recording's end).
+        The definition of :mod:`bargein.audio.levels`: ``window``-long windows louder than
+        ``threshold`` (default: :data:`~bargein.audio.levels.AUDIBLE_RMS`, raised above the
+        track's own noise floor if it has one), joined across gaps shorter than
+        ``merge_gap``, edges refined to the millisecond.
         """
         return self._audible_spans("agent", threshold, window, merge_gap)
 
     def user_audible_spans(
         self,
-        threshold: float = AUDIBLE_RMS,
+        threshold: float | None = None,
         *,
         window: float = AUDIBLE_WINDOW,
         merge_gap: float = AUDIBLE_MERGE_GAP,
-    ) -> list[tuple[float, float]]:
-        """Like :meth:`agent_audible_spans`, for the user's (mouth) track."""
+    ) -> list[Span]:
+        """Like :meth:`agent_audible_spans`, for the user's (mouth) track: everything the
+        mouth emitted, background noise included (the scenario metrics take the user's
+        speech from the clean sources instead)."""
         return self._audible_spans("user", threshold, window, merge_gap)
 
     def last_agent_sample_before(self, t: float | None = None, *, level: int = 0) -> float | None:
@@ -385,46 +389,33 @@ class Room:
         return None if hits.size == 0 else (begin + int(hits[0])) / self.sample_rate
 
     def _audible_spans(
-        self, party: str, threshold: float, window: float, merge_gap: float
-    ) -> list[tuple[float, float]]:
-        if window <= 0:
-            raise ValueError(f"window must be > 0 seconds, got {window!r}")
-        if threshold < 0 or merge_gap < 0:
-            raise ValueError("threshold and merge_gap must be >= 0")
-        x = self.recorder.track(party).samples().astype(np.float64) / 32768.0
-        if x.size == 0:
-            return []
-        n = max(1, round(window * self.sample_rate))
-        count = -(-len(x) // n)
-        padded = np.zeros(count * n)
-        padded[: len(x)] = x
-        rms = np.sqrt(np.mean(padded.reshape(count, n) ** 2, axis=1))
-        loud = np.flatnonzero(rms > threshold)
-        spans: list[list[int]] = []
-        gap = merge_gap * self.sample_rate
-        for i in loud.tolist():
-            a, b = i * n, min(len(x), (i + 1) * n)
-            if spans and (a <= spans[-1][1] or a - spans[-1][1] < gap):
-                spans[-1][1] = b
-            else:
-                spans.append([a, b])
-        return [(a / self.sample_rate, b / self.sample_rate) for a, b in spans]
+        self, party: str, threshold: float | None, window: float, merge_gap: float
+    ) -> list[Span]:
+        samples = self.recorder.channel(party)  # as long as the whole recording
+        return audible_spans(samples, self.sample_rate, threshold=threshold, window=window,
+                             merge_gap=merge_gap)
 
     # -- the user's mouth --------------------------------------------------------------------
 
     def _now_sample(self) -> float:
         return self.time * self.sample_rate
 
-    def _say(self, audio: AudioFrame | SynthesizedSpeech, at: float | None) -> Utterance:
+    def _say(self, audio: AudioFrame | SynthesizedSpeech, at: float | None,
+             recorded_words: tuple[WordTiming, ...] | None = None) -> Utterance:
         if self._closed:
             raise RuntimeError("this room is closed; nothing more can be said in it")
         text: str | None = None
         words: tuple[WordTiming, ...] = ()
         if isinstance(audio, SynthesizedSpeech):
+            if recorded_words is not None:
+                raise TypeError("words= is for recordings; synthesized speech has its own")
             text, words = audio.text, punctuated_words(audio)
             frame = audio.audio
         elif isinstance(audio, AudioFrame):
             frame = audio
+            if recorded_words:
+                words = tuple(sorted(recorded_words, key=lambda w: (w.end, w.start)))
+                text = " ".join(w.text for w in words)
         else:
             raise TypeError(
                 f"say() takes an AudioFrame or a SynthesizedSpeech, got {type(audio).__name__}"

@@ -55,8 +55,8 @@ class InterruptionRow:
         """"protected", "yes", "no" or "" (the agent was not speaking)."""
         if not self.measure.agent_was_speaking:
             return ""
-        if self.protected:
-            return "protected"
+        if self.protected:  # uninterruptible speech is not meant to yield: no failure
+            return "protected" if self.measure.not_interrupted is not False else "no"
         return "yes" if self.measure.yielded else "no"
 
 
@@ -140,7 +140,17 @@ def metric_rows(m: Metrics) -> list[tuple[str, str, str]]:
          "onset of the user's interrupting speech → last audible agent sample"),
         ("Stop latency max", secs(s["stop_latency_max"]), "worst barge-in of the run"),
         ("Yield rate", pct(s["yield_rate"]),
-         f"share of barge-ins after which the agent stopped within {YIELD_WINDOW:g} s"),
+         f"share of barge-ins after which the agent stopped within {YIELD_WINDOW:g} s "
+         "and did not talk over the caller again"),
+        ("Talked over after yielding", secs(s["talked_over"]),
+         "agent audio while a barging caller still spoke, after the agent's first stop"),
+        ("Barge-in overlap p50", secs(s["barge_in_overlap_p50"]),
+         "seconds both spoke at once, from the caller's onset to the caller's end"),
+        ("Response gap p50", secs(s["response_gap_p50"]),
+         "end of the caller's barge-in → the agent's next audio (negative: over the caller)"),
+        ("Protected barge-ins", str(s["protected_barge_ins"] or 0),
+         f"barge-ins over uninterruptible speech, kept out of the figures above "
+         f"({s['protected_interrupted'] or 0} interrupted)"),
         ("False interruption rate", pct(s["false_interruption_rate"]),
          f"share of backchannels ({m.backchannels} over agent speech) after which the agent "
          "stopped or paused"),

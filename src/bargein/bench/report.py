@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from xml.sax.saxutils import escape
 
-from bargein.scenario.bench.runner import TARGETS, meets
+from bargein.bench.suite import TARGETS, meets
 
 __all__ = ["best_setting", "markdown_table", "speed_line", "svg_plot", "targets_note"]
 
@@ -48,8 +48,9 @@ def best_setting(data: dict[str, Any]) -> str | None:
 def markdown_table(data: dict[str, Any]) -> str:
     """One row per setting; a check mark per target met. Deterministic for a seed."""
     best = best_setting(data)
-    head = ("| setting | takeover | stop p50 ms | stop p95 ms | false int. | backchannel | noise "
-            "| pause takeover | cut-in P / R | reply after barge-in s | reply s | targets met |")
+    head = ("| setting | takeover | stop p50 ms | stop p95 ms | talked over | overlap s "
+            "| response gap s | false int. | backchannel | noise | pause takeover "
+            "| cut-in P / R | reply s | targets met |")
     lines = [head, "|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|"]
     for setting in data["settings"]:
         name = setting["name"]
@@ -64,12 +65,14 @@ def markdown_table(data: dict[str, Any]) -> str:
             f"| {label} | {_flag(s['takeover_rate'], met['takeover >= 0.99'], pct=True)} "
             f"| {_ms(s['stop_latency_p50'])} "
             f"| {_flag_ms(s['stop_latency_p95'], met['stop p95 <= 300 ms'])} "
+            f"| {_pct(s['talked_over_rate'])} "
+            f"| {_s(s['barge_in_overlap_p50'])} "
+            f"| {_s(s['response_gap_p50'])} "
             f"| {_flag(s['false_interruption_rate'], met['false int. <= 5%'], pct=True)} "
             f"| {_pct(s['false_interruption_backchannel'])} "
             f"| {_pct(s['false_interruption_noise'])} "
             f"| {_flag(s['pause_takeover_rate'], met['pause takeover <= 10%'], pct=True)} "
             f"| {_pct(s['cut_in_precision'])} / {_pct(s['cut_in_recall'])} "
-            f"| {_s(s['response_latency_after_barge_in_p50'])} "
             f"| {_s(s['response_latency_turn_p50'])} | {verdict} |")
     bounds = " · ".join(TARGETS)
     lines.append("")

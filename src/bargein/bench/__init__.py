@@ -2,12 +2,14 @@
 
 How well does an agent yield to genuine barge-ins, ignore backchannels and noise, hold its
 turn through the user's pauses, and cut in on monologues? :func:`generate_cases` makes a
-seeded suite of labelled cases (:mod:`.cases`), :func:`run_suite` plays them against an
-agent adapter under a sweep of settings and measures the recordings (:mod:`.runner`), and
+seeded suite of labelled cases (:mod:`.cases`), :func:`run_suite` plays them against the
+adapters of each :class:`Setting` and measures the recordings (:mod:`.runner`), and
 :mod:`.report` turns the result into a Markdown table and an SVG plot.
 
-``bargein bench`` and ``benchmarks/interruptions/run.py`` are thin faces over
-:func:`run_benchmark` and :func:`write_outputs`.
+The benchmark reaches agents only through adapters. bargein's own agent and its settings
+sweep are in :mod:`bargein.adapters.bench_agent`; any other agent runs through an
+:class:`AdapterSetting`. ``bargein bench`` and ``benchmarks/interruptions/run.py`` are thin
+faces over :func:`run_benchmark` and :func:`write_outputs`.
 """
 
 from __future__ import annotations
@@ -15,51 +17,50 @@ from __future__ import annotations
 import json
 import os
 import platform
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bargein.markers import markers, update_file
-from bargein.scenario.bench.cases import KINDS, BenchCase, generate_cases
-from bargein.scenario.bench.report import (
+from bargein.bench.cases import KINDS, TURN_LIMIT_SENTENCES, BenchCase, generate_cases
+from bargein.bench.report import (
     best_setting,
     markdown_table,
     speed_line,
     svg_plot,
     targets_note,
 )
-from bargein.scenario.bench.runner import (
-    CaseResult,
-    Setting,
+from bargein.bench.runner import AdapterSetting, CaseResult, Setting, run_case
+from bargein.bench.suite import (
+    TARGETS,
     SuiteResult,
-    bargein_adapter_factory,
-    default_sweep,
-    run_case,
+    meets,
     run_suite,
     stderr_progress,
     summarize,
 )
+from bargein.markers import markers, update_file
 
 __all__ = [
     "BEGIN",
     "END",
     "KINDS",
+    "TARGETS",
+    "TURN_LIMIT_SENTENCES",
+    "AdapterSetting",
     "BenchCase",
     "CaseResult",
     "Setting",
     "SuiteResult",
-    "bargein_adapter_factory",
     "best_setting",
-    "default_sweep",
     "dumps",
     "generate_cases",
     "machine",
     "markdown_table",
+    "meets",
     "readme_section",
     "run_benchmark",
     "run_case",
     "run_suite",
-    "select_settings",
     "speed_line",
     "stderr_progress",
     "summarize",
@@ -73,31 +74,17 @@ BEGIN, END = markers("interruptions")
 HEADING = "## Interruption benchmark"
 
 
-def select_settings(names: list[str] | None) -> list[Setting]:
-    """The sweep's settings with these names (all of them for ``None`` or empty)."""
-    sweep = default_sweep()
-    if not names:
-        return sweep
-    by_name = {s.name: s for s in sweep}
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; the sweep has "
-                         f"{', '.join(by_name)}")
-    return [by_name[n] for n in names]
-
-
-def run_benchmark(count: int = 300, seed: int = 0, settings: list[str] | None = None, *,
+def run_benchmark(settings: Sequence[Setting], count: int = 300, seed: int = 0, *,
                   stt: str = "oracle",
                   progress: Callable[[str], None] | None = stderr_progress) -> dict[str, Any]:
-    """Generate ``count`` cases for ``seed``, run them under the named settings (default: the
-    whole sweep) against bargein's own agent, and return the JSON-ready result."""
-    chosen = select_settings(settings)
+    """Generate ``count`` cases for ``seed``, run them under ``settings`` (their adapters),
+    and return the JSON-ready result. ``stt`` names the agents' recognizer in the report."""
     cases = generate_cases(count, seed)
     if progress is not None:
         counts = ", ".join(f"{sum(c.kind == k for c in cases)} {k}" for k in KINDS)
         progress(f"bargein bench: {len(cases)} cases ({counts}), seed {seed}, "
-                 f"{len(chosen)} settings, {stt} STT")
-    suite = run_suite(cases, chosen, stt=stt, seed=seed, progress=progress)
+                 f"{len(settings)} settings, {stt} STT")
+    suite = run_suite(cases, settings, stt=stt, seed=seed, progress=progress)
     return suite.to_dict()
 
 

@@ -1,0 +1,179 @@
+"""bargein's own agent as the interruption benchmark runs it, under a sweep of settings.
+
+The benchmark (:mod:`bargein.bench`) reaches agents only through adapters; this module
+builds the adapters of bargein's agent for it with the public :mod:`bargein.agent` API:
+an agent that opens with a long reply when a case needs the agent speaking, has a turn limit,
+and runs with one of the :func:`default_sweep` settings of its interruption options.
+
+    from bargein import bench
+    from bargein.adapters.bench_agent import default_sweep
+
+    settings = default_sweep(turn_limit_sentences=bench.TURN_LIMIT_SENTENCES)
+    suite = bench.run_suite(bench.generate_cases(40), settings)
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol
+
+from bargein.adapters.base import AgentAdapter
+from bargein.adapters.inprocess import BargeinAgentAdapter, BuildContext
+from bargein.agent.agent import Agent
+from bargein.agent.options import EndpointingOptions, InterruptionOptions, UserTurnLimit
+from bargein.agent.session import AgentSession
+
+__all__ = ["AGENT_VOICE", "OPENING", "AgentSetting", "BenchAgent", "default_sweep",
+           "select_settings"]
+
+SAMPLE_RATE = 16000
+AGENT_VOICE = "en-gb+f3"
+#: The long reply the agent is already speaking in barge-in, backchannel and noise cases.
+OPENING = (
+    "Thanks for waiting. Let me walk you through the three plans we offer, because the "
+    "differences matter for a team like yours. The basic plan includes unlimited projects, "
+    "five gigabytes of storage per person, and email support during office hours. The team "
+    "plan adds shared workspaces, single sign on, an audit log, and priority support with a "
+    "four hour response time. The enterprise plan adds a dedicated account manager, custom "
+    "contracts, and data residency in the region of your choice. All plans can be paid "
+    "monthly or yearly, and the yearly option saves about two months."
+)
+STTS = ("oracle", "hybrid")
+
+
+class _Case(Protocol):
+    agent_opens: bool
+
+
+class BenchAgent(Agent):
+    """The agent under test: opens with :data:`OPENING` when told to, else waits for the
+    user; replies come from the session's LLM."""
+
+    def __init__(self, opening: str | None) -> None:
+        super().__init__(instructions="You are a support agent for a software company.")
+        self.opening = opening
+
+    async def on_enter(self) -> None:
+        if self.opening:
+            self.session.say(self.opening)
+
+
+@dataclass(frozen=True)
+class AgentSetting:
+    """A named configuration of bargein's agent for the benchmark (a ``bench.Setting``).
+
+    ``stt``: ``"oracle"`` (the known words, 0.1 s interim and 0.2 s final delay) or
+    ``"hybrid"`` (pocketsphinx interims + Whisper finals, real recognition). Its adapters
+    are ``limited``: barge-ins reach the agent as audio only (its VAD must hear them),
+    never as a cancel signal.
+    """
+
+    name: str
+    description: str
+    interruption: InterruptionOptions = field(default_factory=InterruptionOptions)
+    endpointing: EndpointingOptions = field(default_factory=EndpointingOptions)
+    turn_limit_sentences: int = 3
+    stt: str = "oracle"
+
+    def __post_init__(self) -> None:
+        if self.stt not in STTS:
+            raise ValueError(f"stt must be 'oracle' or 'hybrid', got {self.stt!r}")
+
+    def adapter(self, case: _Case) -> AgentAdapter:
+        """A fresh adapter for ``case`` (it opens with a long reply if the case needs it)."""
+        from bargein.providers.oracle_stt import GroundTruth, OracleSTT
+
+        def build(ctx: BuildContext) -> tuple[Agent, AgentSession]:
+            vad, tts, llm = _shared_providers()
+            truth = ctx.truth if ctx.truth is not None else GroundTruth()
+            recognizer = OracleSTT(truth) if self.stt == "oracle" else _hybrid_stt()
+            session = AgentSession(
+                vad=vad, stt=recognizer, llm=llm, tts=tts,
+                interruption=self.interruption, endpointing=self.endpointing,
+                turn_limit=UserTurnLimit(max_sentences=self.turn_limit_sentences),
+                sample_rate=ctx.sample_rate)
+            return BenchAgent(OPENING if case.agent_opens else None), session
+
+        return BargeinAgentAdapter(build, mode="limited", name=f"bargein ({self.name})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        opts = asdict(self.interruption)
+        opts["backchannels"] = "default" if self.interruption.backchannels else "off"
+        return {"name": self.name, "description": self.description, "interruption": opts,
+                "endpointing": asdict(self.endpointing)}
+
+
+def default_sweep(*, turn_limit_sentences: int, stt: str = "oracle") -> list[AgentSetting]:
+    """The settings the benchmark compares (see benchmarks/interruptions/README.md).
+
+    "VAD only" is ``min_words=0``: the VAD alone decides, and with
+    ``resume_false_interruption`` on the agent pauses first and resumes if no word comes.
+    ``words<N>`` needs N transcribed words that are not backchannels."""
+    off = frozenset[str]()
+
+    def opts(**kw: Any) -> InterruptionOptions:
+        return InterruptionOptions(**kw)
+
+    sweep = [
+        AgentSetting("vad-0.2", "VAD only, min_duration 0.2 s, pause then resume",
+                     opts(min_duration=0.2)),
+        AgentSetting("vad-0.3", "VAD only, min_duration 0.3 s, pause then resume",
+                     opts(min_duration=0.3)),
+        AgentSetting("vad-0.5", "VAD only, min_duration 0.5 s, pause then resume (the defaults)",
+                     opts(min_duration=0.5)),
+        AgentSetting("vad-0.8", "VAD only, min_duration 0.8 s, pause then resume",
+                     opts(min_duration=0.8)),
+        AgentSetting("vad-0.5-stop", "VAD only, min_duration 0.5 s, stop for good (no resume)",
+                     opts(min_duration=0.5, resume_false_interruption=False)),
+        AgentSetting("words1-0.5", "min_words 1, min_duration 0.5 s, backchannel filter",
+                     opts(min_duration=0.5, min_words=1)),
+        AgentSetting("words2-0.5", "min_words 2, min_duration 0.5 s, backchannel filter",
+                     opts(min_duration=0.5, min_words=2)),
+        AgentSetting("words1-0.5-nofilter",
+                     "min_words 1, min_duration 0.5 s, no backchannel filter",
+                     opts(min_duration=0.5, min_words=1, backchannels=off)),
+        AgentSetting("words1-0.3", "min_words 1, min_duration 0.3 s, backchannel filter",
+                     opts(min_duration=0.3, min_words=1)),
+        AgentSetting("words1-0.2", "min_words 1, min_duration 0.2 s, backchannel filter",
+                     opts(min_duration=0.2, min_words=1)),
+        AgentSetting("words1-0.2-end1.5",
+                     "min_words 1, min_duration 0.2 s, backchannel filter, endpointing 1.5 s",
+                     opts(min_duration=0.2, min_words=1), EndpointingOptions(min_delay=1.5)),
+    ]
+    return [replace(s, turn_limit_sentences=turn_limit_sentences, stt=stt) for s in sweep]
+
+
+def select_settings(names: list[str] | None, *, turn_limit_sentences: int,
+                    stt: str = "oracle") -> list[AgentSetting]:
+    """The sweep's settings with these names (all of them for ``None`` or empty)."""
+    sweep = default_sweep(turn_limit_sentences=turn_limit_sentences, stt=stt)
+    if not names:
+        return sweep
+    by_name = {s.name: s for s in sweep}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; the sweep has "
+                         f"{', '.join(by_name)}")
+    return [by_name[n] for n in names]
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_providers() -> tuple[Any, Any, Any]:
+    """Models loaded once per process: Silero VAD (a stream per session), the agent's
+    espeak voice, the rule-based LLM."""
+    from bargein.providers.espeak_tts import EspeakTTS
+    from bargein.providers.rule_based_llm import RuleBasedLLM
+    from bargein.providers.silero_vad import SileroVAD
+
+    return SileroVAD(), EspeakTTS(voice=AGENT_VOICE, sample_rate=SAMPLE_RATE), RuleBasedLLM()
+
+
+@functools.lru_cache(maxsize=1)
+def _hybrid_stt() -> Any:
+    from bargein.providers.hybrid_stt import HybridSTT
+    from bargein.providers.pocketsphinx_stt import PocketsphinxSTT
+    from bargein.providers.whisper_stt import WhisperSTT
+
+    return HybridSTT(PocketsphinxSTT(), WhisperSTT())
