@@ -72,10 +72,14 @@ def test_user_given_words_are_checked() -> None:
             to_word_timings([("hi", bad, 0.3)], 1.0)
 
 
-def test_words_are_for_recordings_only() -> None:
+def test_words_are_for_recordings_only(tmp_path) -> None:
+    from bargein.audio.wav import write_wav
+
     with pytest.raises(ScenarioError, match="text lines are timed by the synthesizer"):
         scenario.user("Hello there", words=[("Hello", 0.0, 0.2)])
-    step = scenario.user("clip.wav", words=[("Hello", 0.0, 0.2)])
+    clip = tmp_path / "clip.wav"  # audio is read when the step is made: it must exist
+    write_wav(clip, AudioFrame.from_int16(np.zeros(3200, dtype=np.int16), 16000))
+    step = scenario.user(str(clip), words=[("Hello", 0.0, 0.2)])
     assert step.words == (("Hello", 0.0, 0.2),)
 
 
