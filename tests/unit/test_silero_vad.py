@@ -171,6 +171,31 @@ def test_deterministic_and_history_is_exposed() -> None:
     assert 0.0 <= first.probability <= 1.0
 
 
+def test_a_reused_model_scores_like_a_new_one() -> None:
+    import gc
+
+    from bargein.providers import silero_vad
+
+    speech, _, _ = _padded("Hold on, that is not what I asked.", 16000)
+    other, _, _ = _padded("Mm-hmm.", 16000, lead=0.2)
+    key = (16000, None)
+    # a new model (nothing idle), run on other audio first: it carries state when dropped
+    while silero_vad._SHELF.take(key) is not None:
+        pass
+    fresh = _vad().stream(16000)
+    used = _vad().stream(16000)
+    used.push_frame(other)
+    fresh_windows = fresh.push_frame(speech) + fresh.flush()
+    fresh_probabilities = [w.probability for w in fresh.history]
+    del used
+    gc.collect()
+    assert silero_vad._SHELF.idle(key) == 1  # the dropped stream's model, reset
+    reused = _vad().stream(16000)
+    assert silero_vad._SHELF.idle(key) == 0  # ...went to the new stream
+    assert reused.push_frame(speech) + reused.flush() == fresh_windows
+    assert [w.probability for w in reused.history] == fresh_probabilities
+
+
 def test_invalid_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="activation_threshold"):
         _vad(activation_threshold=1.5)

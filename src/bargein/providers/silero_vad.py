@@ -15,6 +15,10 @@ Refinement only moves a boundary by up to ``max_boundary_shift`` seconds and onl
 audio the model has already seen, so it never delays a decision. Everything is
 deterministic: the model runs single-threaded on fixed windows whose positions depend only
 on the sample count, never on how the audio was cut into frames.
+
+Loading a model costs about 0.1 s of CPU, more than a short simulated call spends running
+it: a stream that is gone hands its model back to a per-process shelf, reset to the state of
+a new model, for the next stream (:mod:`bargein.providers._model_shelf`).
 """
 
 from __future__ import annotations
@@ -31,12 +35,14 @@ from bargein._extras import require
 from bargein.audio.frame import AudioFrame, check_session_rate
 from bargein.audio.resample import StreamResampler
 from bargein.errors import SampleRateError
+from bargein.providers._model_shelf import ModelShelf
 from bargein.providers.vad import VADEvent, VADEventType
 
 __all__ = ["SileroVAD", "SileroVADStream", "WindowProbability"]
 
 _BLOCK_SECONDS = 0.004  # level analysis granularity inside a window (4 ms)
 _MAX_OFFSET_PULLBACK = 0.3  # how far before Silero's last speech window end speech may end
+_SHELF_SIZE = 4  # idle models kept per (rate, model file); each holds about 12 MB
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +135,10 @@ class SileroVAD:
         return SileroVADStream(self, sample_rate)
 
     def _new_model(self, model_rate: int) -> Any:
+        """A model in the state of a freshly loaded one: from the shelf, else loaded."""
+        model = _SHELF.take((model_rate, self.model_path))
+        if model is not None:
+            return model
         if self.model_path is None:
             return self._module.SileroVAD(model_rate)
         return self._module.SileroVAD(model_rate, self.model_path)
@@ -159,6 +169,7 @@ class SileroVADStream:
         #: The rate the model runs at: 8 kHz for 8 kHz streams, else 16 kHz.
         self.model_rate = 8000 if rate == 8000 else 16000
         self._model = vad._new_model(self.model_rate)
+        _SHELF.lend(self, self._model, (self.model_rate, vad.model_path))
         self.window_samples = int(self._model.window_size_samples)
         self.window_duration = self.window_samples / self.model_rate
         self._block = max(1, round(_BLOCK_SECONDS * self.model_rate))
@@ -431,3 +442,6 @@ class SileroVADStream:
                 break
             offset = t
         return offset
+
+
+_SHELF = ModelShelf(_SHELF_SIZE)
