@@ -22,8 +22,32 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 _WORKERS_HELP = "Worker processes (default: the machine's cores; 1 runs in this process)."
-_RAY_HELP = ("Run as Ray tasks (extra 'ray'): --ray alone starts Ray on this machine, "
-             "--ray=ADDRESS joins a running cluster (e.g. --ray=auto, --ray=ray://head:10001).")
+_RAY_HELP = ("Run as Ray tasks (extra 'ray'): --ray alone (last, or before another option) "
+             "starts Ray on this machine, --ray=ADDRESS joins a running cluster (e.g. "
+             "--ray=auto, --ray=ray://head:10001).")
+
+
+def _check_ray(ray: str | None) -> None:
+    """Refuse --ray at once when its extra is missing (before any work)."""
+    if ray is not None:
+        from bargein.parallel.ray_tasks import require_ray
+
+        require_ray()
+
+
+def _ray_alone(argv: list[str]) -> list[str]:
+    """``--ray`` without an address (last, or followed by another option) means Ray on this
+    machine: click has no option with an optional value, so it is spelled out here."""
+    from bargein.parallel import RAY_LOCAL
+
+    out = []
+    for i, arg in enumerate(argv):
+        follower = argv[i + 1] if i + 1 < len(argv) else None
+        if arg == "--ray" and (follower is None or follower.startswith("-")):
+            out.append(f"--ray={RAY_LOCAL}")
+        else:
+            out.append(arg)
+    return out
 
 
 def _workers(workers: int | None) -> int:
@@ -58,13 +82,13 @@ def run(
         True, "--embed-audio/--link-audio",
         help="Put each recording inside its report page (default), or link the WAV file."),
     workers: int | None = typer.Option(None, "--workers", help=_WORKERS_HELP),
-    ray: str | None = typer.Option(None, "--ray", flag_value="local", is_flag=False,
-                                   metavar="[ADDRESS]", help=_RAY_HELP),
+    ray: str | None = typer.Option(None, "--ray", metavar="[ADDRESS]", help=_RAY_HELP),
 ) -> None:
     """Run scenarios; exit code 1 if any fails."""
     from bargein.scenario.suite import LOG_FILE, collect, run_suite
 
     processes = _workers(workers)
+    _check_ray(ray)
     try:
         writable_folder(report, "--report")
         entries = collect(paths)
@@ -218,14 +242,14 @@ def bench_command(
     write_readme: bool = typer.Option(False, "--write-readme",
                                       help="Update the table in benchmarks/README.md."),
     workers: int | None = typer.Option(None, "--workers", help=_WORKERS_HELP),
-    ray: str | None = typer.Option(None, "--ray", flag_value="local", is_flag=False,
-                                   metavar="[ADDRESS]", help=_RAY_HELP),
+    ray: str | None = typer.Option(None, "--ray", metavar="[ADDRESS]", help=_RAY_HELP),
 ) -> None:
     """Run the interruption benchmark against bargein's agent and print the table."""
     from bargein import bench
     from bargein.adapters.bench_agent import select_settings
 
     processes = _workers(workers)
+    _check_ray(ray)
     try:
         chosen = select_settings(setting, turn_limit_sentences=bench.TURN_LIMIT_SENTENCES)
     except ValueError as exc:
@@ -261,7 +285,7 @@ def main() -> None:
     path that cannot work, a missing extra), each told in one ``error:`` line on stderr.
     """
     try:
-        code = app(standalone_mode=False)
+        code = app(args=_ray_alone(sys.argv[1:]), standalone_mode=False)
     except _USAGE_ERRORS as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed already
             sys.exit(exc.exit_code)

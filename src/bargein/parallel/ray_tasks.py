@@ -12,16 +12,21 @@ from typing import Any, TypeVar
 from bargein._extras import require
 from bargein.errors import BargeinError
 
-__all__ = ["run_on_ray"]
+__all__ = ["require_ray", "run_on_ray"]
 
 R = TypeVar("R")
+
+
+def require_ray() -> Any:
+    """The ``ray`` module, or MissingExtraError naming the extra ``ray``."""
+    return require("ray", extra="ray", feature="--ray (suites on a Ray cluster)")
 
 
 def run_on_ray(job: Callable[..., R], jobs: list[tuple[Any, ...]], address: str,
                on_result: Callable[[int, Any], None] | None) -> list[R]:
     """Run every job as a Ray task on ``address`` ("local": a Ray instance started here and
     stopped afterwards); results in the order of ``jobs``."""
-    ray = require("ray", extra="ray", feature="--ray (suites on a Ray cluster)")
+    ray = require_ray()
     from bargein.parallel.pool import RAY_LOCAL
 
     started_here = False
