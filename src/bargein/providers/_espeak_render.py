@@ -36,8 +36,8 @@ class Segment:
 
     ``words`` are (char_start, char_end, start): character positions in the text it was
     rendered from (:func:`render_sentence`: the sentence; ``EspeakTTS`` shifts them into the
-    whole text), ``start`` in seconds from the segment's first sample; each word ends where the next starts, the segment's last
-    word at the segment's end.
+    whole text), ``start`` in seconds from the segment's first sample; each word ends where
+    the next starts, the segment's last word at the segment's end.
     """
 
     audio: AudioFrame
