@@ -203,3 +203,16 @@ def test_invalid_settings_are_refused() -> None:
         _vad(activation_threshold=0.5, deactivation_threshold=0.7)
     with pytest.raises(ValueError, match="min_silence_duration"):
         _vad(min_silence_duration=-1)
+
+
+def test_a_closed_stream_gives_its_model_back_at_once() -> None:
+    from bargein.providers import silero_vad
+
+    key = (16000, None)
+    stream = _vad().stream(16000)
+    idle = silero_vad._SHELF.idle(key)
+    stream.close()
+    stream.close()  # twice is harmless
+    assert silero_vad._SHELF.idle(key) == min(idle + 1, silero_vad._SHELF_SIZE)
+    with pytest.raises(RuntimeError, match="closed"):
+        stream.push_frame(AudioFrame.silence(0.02, 16000))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 __all__ = ["ModelShelf"]
@@ -34,10 +34,12 @@ class ModelShelf:
             idle = self._idle.get(key)
             return idle.pop() if idle else None
 
-    def lend(self, stream: object, model: Any, key: Hashable) -> None:
-        """Take ``model`` back under ``key`` when ``stream`` is gone."""
+    def lend(self, stream: object, model: Any, key: Hashable) -> Callable[[], None]:
+        """Take ``model`` back under ``key`` when ``stream`` is gone, or when the returned
+        function is called (the stream is closed: it must not use the model any more)."""
         done = weakref.finalize(stream, self._give_back, model, key)
         done.atexit = False  # at exit the models are simply freed
+        return done
 
     def idle(self, key: Hashable) -> int:
         """How many models wait under ``key``."""

@@ -218,7 +218,9 @@ class EspeakTTS:
         n = len(words) if final else sum(1 for w in words if w.start < end)
         inside = tuple(words[:n])
         del words[:n]
-        return TTSChunk(frame=AudioFrame(data, rate), offset=start / rate, words=inside)
+        # a non-empty, whole-sample slice of rendered audio
+        return TTSChunk(frame=AudioFrame._unchecked(data, rate), offset=start / rate,
+                        words=inside)
 
     # -- rendering (runs in the executor) ----------------------------------------------------
 
