@@ -20,6 +20,7 @@ CASES, SEED = 300, 0
 def main(argv: list[str] | None = None) -> int:
     from bargein import bench
     from bargein.adapters.bench_agent import select_settings
+    from bargein.parallel import available_cores
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true",
@@ -28,10 +29,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--setting", action="append", default=[],
                         help="run only this setting of the sweep (repeatable)")
+    parser.add_argument("--workers", type=int, default=available_cores(),
+                        help="worker processes (default: the machine's cores)")
+    parser.add_argument("--ray", metavar="ADDRESS", default=None,
+                        help="run as Ray tasks: 'local', or a cluster address")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
     settings = select_settings(args.setting, turn_limit_sentences=bench.TURN_LIMIT_SENTENCES)
-    data = bench.run_benchmark(settings, args.cases, args.seed)
-    command = ".venv/bin/python benchmarks/interruptions/run.py --write"
+    data = bench.run_benchmark(settings, args.cases, args.seed, workers=args.workers,
+                               ray=args.ray)
+    command = (".venv/bin/python benchmarks/interruptions/run.py --write"
+               f" --workers {args.workers}")
     if args.write:
         bench.write_outputs(data, json_path=HERE / "results.json", plot_path=HERE / "plot.svg",
                             readme=HERE.parent / "README.md", command=command)

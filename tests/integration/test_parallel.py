@@ -62,3 +62,13 @@ def test_bench_suite_is_the_same_serially_with_two_workers_and_on_ray(tmp_path: 
         assert _run_scenarios(tmp_path / "ray", ray="local") == scenarios_serial
     finally:
         ray.shutdown()
+
+
+def test_the_scale_example_builds_its_suite_from_the_environment(monkeypatch) -> None:
+    example = ROOT / "examples" / "scale" / "random_suite.py"
+    monkeypatch.setenv("BARGEIN_SUITE_SEEDS", "3")
+    found = collect([example])
+    assert len(found) == 12  # 3 seeds x 4 voices, unique names (collect checks)
+    result = found[0][0].run()
+    assert result.success, result.reasoning
+    assert any(u.barge_in for u in result.utterances)
