@@ -226,6 +226,7 @@ def test_pytest_plugin_refuses_a_report_folder_it_cannot_write_before_the_run(tm
                           "--bargein-reports", str(taken), "test_voice.py"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 1, out.stdout
-    assert f"--bargein-reports {taken / 'test-s' / 's'}: {taken} is a file, not a " \
+    folder = taken / "test-voice-py--test-s" / "s"  # the test's node id, then the scenario
+    assert f"--bargein-reports {folder}: {taken} is a file, not a " \
            "folder" in out.stdout, out.stdout
     assert "Traceback" not in out.stdout
