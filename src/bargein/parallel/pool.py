@@ -6,6 +6,7 @@ import concurrent.futures
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from bargein.errors import BargeinError
@@ -86,7 +87,7 @@ def _run_in_pool(job: Callable[..., R], jobs: list[tuple[Any, ...]], workers: in
                 i = futures[future]
                 try:
                     results[i] = future.result()
-                except concurrent.futures.process.BrokenProcessPool:
+                except BrokenProcessPool:
                     raise BargeinError(
                         "a worker process died (out of memory, or killed); run again with "
                         "fewer --workers") from None
