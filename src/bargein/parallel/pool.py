@@ -53,7 +53,9 @@ def run_in_order(job: Callable[..., R], jobs: Sequence[tuple[Any, ...]], *,
     ``ray``: None, :data:`RAY_LOCAL` for a Ray instance on this machine, or the address of a
     running cluster (``ray://head:10001``, ``auto``); ``workers`` then does not apply, the
     cluster schedules one task per job. ``job`` must be a module-level function and the
-    arguments and results picklable. ``on_result`` hears of every job as it finishes.
+    arguments and results picklable; a script that starts workers needs the
+    ``if __name__ == "__main__":`` guard (each worker imports the main module again).
+    ``on_result`` hears of every job as it finishes.
     """
     check_workers(workers)
     jobs = list(jobs)
@@ -89,8 +91,10 @@ def _run_in_pool(job: Callable[..., R], jobs: list[tuple[Any, ...]], workers: in
                     results[i] = future.result()
                 except BrokenProcessPool:
                     raise BargeinError(
-                        "a worker process died (out of memory, or killed); run again with "
-                        "fewer --workers") from None
+                        "a worker process died before finishing its job: out of memory or "
+                        "killed (run again with fewer --workers), or the script that started "
+                        "the workers has no `if __name__ == \"__main__\":` guard (workers "
+                        "import it again)") from None
                 if on_result is not None:
                     on_result(i, results[i])
         except BaseException:
