@@ -303,7 +303,7 @@ def test_twenty_concurrent_callers_on_a_loaded_machine_get_served_or_a_clear_bus
                      if e["new"] == "speaking")
         latencies.append(cut["t"] - onset)
         served.append(i)
-    assert len(served) >= 5, f"only {len(served)} of {n} callers were served"
+    assert len(served) >= 3, f"only {len(served)} of {n} callers were served"
     assert len(fuzzed) >= len(FUZZ_KINDS)
     for kind, code, reason in fuzzed:
         assert code in (1007, 1008, 1009, 1013), (kind, code, reason)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -222,15 +223,22 @@ class LiveServer:
     # -- one connection --------------------------------------------------------------------
 
     async def _handle(self, ws: Any) -> None:
-        from bargein.live import native
+        from bargein.live import native, realtime
+        from bargein.live.realtime_events import EventIds
 
         address = str(ws.remote_address[0]) if ws.remote_address else "?"
         refusal = self.admission.wait(address)
         if refusal is not None:
             await ws.close(CLOSE_TRY_AGAIN, refusal[:120])
             return
+        ident = f"s{next(self._ids)}"
+        ids = EventIds()
         try:
-            opening = await native.wait_for_hello(ws, self.limits)
+            if self.protocol == "realtime":
+                opening: Any = await realtime.wait_for_first_event(
+                    ws, self.limits, ids, f"bargein-{self.spec.name}", ident)
+            else:
+                opening = await native.wait_for_hello(ws, self.limits)
         except ClientLeft:
             return
         except ProtocolError as exc:
@@ -241,13 +249,22 @@ class LiveServer:
             self.admission.stop_waiting(address)
         refusal = self.admission.admit()
         if refusal is not None:
+            if self.protocol == "realtime":
+                from bargein.live.realtime_events import error_event
+
+                with contextlib.suppress(Exception):
+                    await ws.send(json.dumps(error_event(ids, "server_busy", refusal,
+                                                         kind="server_error")))
             await ws.close(CLOSE_TRY_AGAIN, refusal[:120])
             return
-        conv = Conversation(f"s{next(self._ids)}", str(ws.remote_address), self.protocol,
+        conv = Conversation(ident, str(ws.remote_address), self.protocol,
                             record_rate=SESSION_RATE if self.record_dir else None)
         self.conversations.add(conv)
         try:
-            code, reason = await native.converse(self, ws, conv, opening)
+            if self.protocol == "realtime":
+                code, reason = await realtime.converse(self, ws, conv, opening, ids, ident)
+            else:
+                code, reason = await native.converse(self, ws, conv, opening)
         except ProtocolError as exc:
             code, reason = exc.code, exc.reason
         except Exception as exc:  # a bug or a provider failure: only this session ends
