@@ -292,3 +292,53 @@ def test_token_and_bad_input_on_the_realtime_endpoint(server):
     assert results["too big"][0] == 1009
     assert codes == ["unknown_event", "invalid_value", "item_not_found", "unsupported_format",
                      "response_cancel_not_active"]
+
+
+# -- bargein's own Realtime adapter against the same server -------------------------------------
+
+BARGE_IN = "What are your business hours?"
+
+
+def _realtime_scenario(server, name: str, mode: str):
+    from bargein import scenario
+    from bargein.adapters.realtime import RealtimeAdapter
+
+    adapter = RealtimeAdapter(f"ws://127.0.0.1:{server.port}/v1/realtime", api_key=TOKEN)
+    result = scenario.run(name, agent=adapter, live=True, max_duration=60, script=[
+        scenario.interrupt(BARGE_IN, after=1.5, mode=mode), scenario.agent()])
+    return result, adapter
+
+
+def _greeting_cut(result, adapter):
+    """The greeting's interruption, checked on the recording and in the adapter's events."""
+    barge_in = result.utterances[0]
+    stop = result.metrics.stop_latency[0]
+    greeting = result.recording.segments[0]
+    assert greeting.party == "agent" and greeting.start < barge_in.onset < greeting.end
+    cut = [e for e in result.timeline.of("agent_message") if e.data["interrupted"]]
+    assert cut and cut[0].data["text"].startswith("Hello")
+    truncates = [e for e in adapter.sent if e["type"] == "conversation.item.truncate"]
+    assert truncates and 1000 <= truncates[0]["audio_end_ms"] <= 10000
+    return stop
+
+
+def test_realtime_adapter_native_barge_in_measured_on_the_recording(server):
+    result, adapter = _realtime_scenario(server, "realtime native barge-in", "native")
+    stop = _greeting_cut(result, adapter)
+    assert any(e["type"] == "response.cancel" for e in adapter.sent)
+    [interrupted] = [e for e in result.timeline.of("agent_interrupted")][:1]
+    assert interrupted.data["reason"] == "forced"
+    # the cancel goes out with the user's first sample: the agent falls silent at once
+    assert 0 <= stop <= 0.3, stop
+    print(f"\nnative barge-in: agent silent {stop * 1000:.0f} ms after the user's onset")
+
+
+def test_realtime_adapter_vad_barge_in_measured_on_the_recording(server):
+    result, adapter = _realtime_scenario(server, "realtime vad barge-in", "vad")
+    stop = _greeting_cut(result, adapter)
+    assert not any(e["type"] == "response.cancel" for e in adapter.sent)
+    [interrupted] = [e for e in result.timeline.of("agent_interrupted")][:1]
+    assert interrupted.data["reason"] == "barge_in"
+    # the server's own VAD decides: min_duration (0.5 s) of voice, then the stop
+    assert 0.45 <= stop <= 1.2, stop
+    print(f"\nVAD barge-in: agent silent {stop * 1000:.0f} ms after the user's onset")
