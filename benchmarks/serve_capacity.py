@@ -11,12 +11,15 @@ examples/agents/interrupt_user.py --stt X``, admission control off) takes N scri
 apart). Each caller listens to the greeting, talks over it after 1 s ("What are your
 business hours?", espeak), and waits for the answer. Measured on the callers' side:
 
-- ``answered``: callers whose barge-in stopped the greeting and who heard the answer;
+- ``answered``: callers whose barge-in stopped the greeting and who heard the answer (with
+  a real recognizer: any reply, since it may mishear the question);
 - ``stall p95``: seconds the caller's speaker ran dry in the middle of an agent speech (the
   server sent its audio late), 95th percentile over callers;
 - ``stop p50 / p95``: seconds from the first sample of the caller's phrase to the ``pause``
   or ``clear`` that silenced the greeting;
-- ``server CPU``: the server process's CPU seconds per wall second.
+- ``server CPU``: the server process's CPU seconds per wall second;
+- ``load avg``: the machine's 1-minute load average at the end of the run (other jobs
+  share this machine: the figures hold for that load).
 
 N is "real time" when every caller was answered, the stall p95 is at most 0.1 s and the stop
 p95 is within 0.3 s of the single-caller run's median. The default session limit of
@@ -62,6 +65,7 @@ class Row:
     stop_p95: float
     cpu: float
     wall: float
+    load: float
 
     def real_time(self, baseline: Row | None) -> bool:
         base = baseline.stop_p50 if baseline else self.stop_p50
@@ -107,7 +111,8 @@ def run_level(stt: str, n: int, speech) -> Row:  # type: ignore[no-untyped-def]
     try:
         async def one(i: int) -> ScriptedCaller:
             await asyncio.sleep(0.25 * i)
-            caller = ScriptedCaller(server.url, phrase, barge_after=1.0, words=words)
+            caller = ScriptedCaller(server.url, phrase, barge_after=1.0, words=words,
+                                    answer_word="available" if words else None)
             try:
                 await caller.run(limit=60, ping_timeout=60)
             except Exception as exc:  # a dropped connection is a failed call, not a crash
@@ -127,7 +132,7 @@ def run_level(stt: str, n: int, speech) -> Row:  # type: ignore[no-untyped-def]
     stops = sorted(c.stop_after for c in callers if c.stop_after is not None) or [float("nan")]
     stalls = sorted(c.stalled for c in callers)
     return Row(stt, n, answered, _pct(stalls, 95), statistics.median(stops), _pct(stops, 95),
-               cpu, wall)
+               cpu, wall, os.getloadavg()[0])
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -141,14 +146,14 @@ def render(rows: list[Row], command: str, hog: bool) -> str:
              f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python "
              f"{platform.python_version()}; {load}.",
              "", "| stt | sessions | answered | stall p95 | stop p50 | stop p95 | server CPU "
-             "| real time |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+             "| load avg | real time |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     baselines: dict[str, Row] = {}
     for row in rows:
         baselines.setdefault(row.stt, row)
         ok = row.real_time(baselines[row.stt])
         lines.append(f"| {row.stt} | {row.sessions} | {row.answered}/{row.sessions} | "
                      f"{row.stall_p95:.2f} s | {row.stop_p50:.2f} s | {row.stop_p95:.2f} s | "
-                     f"{row.cpu:.2f} | {'yes' if ok else '**no**'} |")
+                     f"{row.cpu:.2f} | {row.load:.1f} | {'yes' if ok else '**no**'} |")
     lines.append("")
     for stt in baselines:
         fit = [r.sessions for r in rows if r.stt == stt and r.real_time(baselines[stt])]

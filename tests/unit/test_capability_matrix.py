@@ -51,8 +51,13 @@ def test_check_command_passes_on_the_committed_doc():
 def test_rows_and_columns():
     rows = {row["adapter"]: row for row in parse(capability_matrix())}
     assert list(rows)[:2] == ["bargein (full)", "bargein (limited)"]
-    assert set(list(rows)[2:]) <= {"livekit"}  # with the `livekit` extra installed
+    assert "realtime" in rows
+    assert set(list(rows)[2:]) <= {"realtime", "livekit"}  # livekit: with its extra
     full, limited = rows["bargein (full)"], rows["bargein (limited)"]
+    realtime = rows["realtime"]
+    assert (realtime["streaming_transcripts"], realtime["native_vad"],
+            realtime["interruption"], realtime["barge-in path"]) == ("yes", "yes", "yes",
+                                                                    "native")
     assert (full["streaming_transcripts"], full["native_vad"], full["interruption"]) == (
         "yes", "yes", "yes")
     assert full["barge-in path"] == "native"

@@ -28,11 +28,13 @@ from dataclasses import dataclass
 __all__ = ["SESSIONS_PER_CORE", "Admission", "LoopLagGauge", "default_max_sessions"]
 
 #: Sessions one server process plays in real time, per CPU core, by recognizer, measured by
-#: ``benchmarks/serve_capacity.py`` on a 2-core machine that other jobs were loading too (the
-#: table and the command are in ``benchmarks/README.md``). The server runs every session on
-#: one event loop, so it uses at most about one core for Python work plus what inference
-#: threads add; the default limit is ``per core x cores``, floored at 1.
-SESSIONS_PER_CORE: dict[str, float] = {"oracle": 6.0, "whisper": 1.5, "local": 1.0}
+#: ``benchmarks/serve_capacity.py`` on a 2-core machine that other jobs kept at a load
+#: average of 8 to 10 (the tables and commands are in ``benchmarks/README.md``): with the
+#: oracle, 8 callers kept real time and 12 did not; with Whisper finals not even one did
+#: (each final stalls the loop), with pocketsphinx + Whisper one did and two did not. The
+#: default limit is ``per core x cores``, at least 1; the loop-lag check refuses sooner when
+#: the machine is busier than that.
+SESSIONS_PER_CORE: dict[str, float] = {"oracle": 4.0, "whisper": 0.5, "local": 0.5}
 
 
 def default_max_sessions(stt: str, cores: int | None = None) -> int:

@@ -33,11 +33,12 @@ class ScriptedCaller:
 
     ``words`` (``WordTiming`` of the phrase) are sent as a ``truth`` message when the phrase
     starts, for a server run with ``--stt oracle``. The call ends when the agent has said
-    ``answer_word`` in its second speech (or after ``limit`` seconds).
+    ``answer_word`` in its second speech (with ``answer_word=None``: any word of it, for
+    real recognizers that may mishear the phrase), or after ``limit`` seconds.
     """
 
     def __init__(self, url: str, phrase: np.ndarray, *, barge_after: float = 1.0,
-                 words: tuple[Any, ...] = (), answer_word: str = "available") -> None:
+                 words: tuple[Any, ...] = (), answer_word: str | None = "available") -> None:
         self.url, self.phrase, self.barge_after = url, phrase, barge_after
         self.words = words
         self.answer_word = answer_word
@@ -79,8 +80,9 @@ class ScriptedCaller:
 
     @property
     def answered(self) -> bool:
-        """True once the agent said ``answer_word`` in its second speech."""
-        return self.answer_word in self.reply
+        """True once the agent said ``answer_word`` (any word if None) in its second
+        speech."""
+        return bool(self.reply) if self.answer_word is None else self.answer_word in self.reply
 
     async def _receive(self, ws: Any) -> None:
         from websockets.exceptions import ConnectionClosed
