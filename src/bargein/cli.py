@@ -173,7 +173,9 @@ def serve_command(
     spec = load_agent_file(path)
 
     def ready(server) -> None:  # type: ignore[no-untyped-def]
-        console.print(f"bargein serve: {spec.name} on {server.url} ({server.protocol} "
+        where = (f" (Realtime endpoint ws://{server.host}:{server.port}/v1/realtime)"
+                 if server.protocol == "realtime" else "")
+        console.print(f"bargein serve: {spec.name} on {server.url}{where} ({server.protocol} "
                       f"protocol, at most {server.max_sessions} sessions; Ctrl+C to stop)",
                       highlight=False)
 

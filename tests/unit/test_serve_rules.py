@@ -176,3 +176,23 @@ def test_small_conversations_are_kept_whole():
     store.close(conv, 1001, "client left")
     (summary,) = [json.loads(s) for s in store.summaries_json()]
     assert summary["events_dropped"] == 0 and len(summary["events"]) == 5
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--protocol", "sip"], "--protocol must be one of bargein, realtime"),
+    (["--max-sessions", "0"], "--max-sessions must be at least 1"),
+    (["--busy-lag", "nan"], "--busy-lag must be a number of milliseconds above 0"),
+    (["--busy-lag", "-5"], "--busy-lag must be a number of milliseconds above 0"),
+])
+def test_serve_refuses_bad_options_in_one_line(args, message):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from bargein.cli import app
+
+    agent = Path(__file__).resolve().parents[2] / "examples" / "agents" / "interrupt_user.py"
+    result = CliRunner().invoke(app, ["serve", str(agent), "--port", "0", *args])
+    assert result.exit_code == 2
+    assert message in result.output.replace("\n", " ")
+    assert "Traceback" not in result.output

@@ -60,6 +60,7 @@ class Channel:
         self._fault: tuple[int, str] | None = None
         self._last_heard = 0.0
         self._watchdog: asyncio.TimerHandle | None = None
+        self._closing: asyncio.Task[None] | None = None
         self.writer: asyncio.Task[None] | None = None
 
     def send(self, message: bytes | dict[str, Any]) -> None:
@@ -114,7 +115,7 @@ class Channel:
     def _drop(self, code: int, reason: str) -> None:
         if self._fault is None:
             self._fault = (code, reason)
-            asyncio.get_running_loop().create_task(self._ws.close(code, reason))
+            self._closing = asyncio.get_running_loop().create_task(self._ws.close(code, reason))
 
     async def receive(self) -> str | bytes:
         """The client's next message. Raises :class:`ClientLeft` when it closes, and
