@@ -13,10 +13,12 @@ import asyncio
 import base64
 import json
 import os
+import queue
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -48,16 +50,26 @@ class RealtimeServer:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"})
         self.output: list[str] = []
-        assert self.proc.stdout is not None
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()  # never let the pipe fill
         deadline = time.monotonic() + 120
-        for line in self.proc.stdout:
-            self.output.append(line)
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                assert self.proc.poll() is None, "server died:\n" + "".join(self.output)
+                continue
             found = re.search(r"on http://127\.0\.0\.1:(\d+)/", line)
             if found:
                 self.port = int(found.group(1))
                 return
-            assert time.monotonic() < deadline
         raise AssertionError("server did not start:\n" + "".join(self.output))
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            self.lines.put(line)
 
     @property
     def base_url(self) -> str:
@@ -65,8 +77,8 @@ class RealtimeServer:
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGINT)
-        try:
-            return self.proc.wait(timeout=15)
+        try:  # open sessions close first (a Whisper final in flight is slow on a busy machine)
+            return self.proc.wait(timeout=45)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return -9
@@ -78,7 +90,7 @@ def server():
     # not turn the protocol checks into "busy" refusals
     srv = RealtimeServer("--stt", "local", "--max-sessions", "8", "--busy-lag", "1000")
     yield srv
-    assert srv.stop() == 0
+    assert srv.stop() == 0, "".join(srv.output[-40:])
 
 
 @pytest.fixture(scope="module")
