@@ -249,3 +249,26 @@ def test_closed_conversations_keep_only_a_bounded_summary(tmp_path):
     assert server.conversations.kept_bytes <= 4 * server.conversations.max_summary_bytes
     assert len(sessions) == 12 and all(ref() is None for ref in sessions)
     assert len(list(tmp_path.glob("s*.wav"))) == 12
+
+
+def test_pooled_vad_models_are_reused_intact_after_a_cyclic_garbage_collection():
+    """A session's VAD stream dies in a reference cycle; its model must come back to the
+    pool alive (reset, never finalized) and score audio for the next stream."""
+    from bargein.audio import AudioFrame
+    from bargein.live.vad_pool import PooledSileroVAD
+
+    vad = PooledSileroVAD(spares=1, keep=2)
+    vad.prepare()
+    noise = AudioFrame.from_int16((np.random.default_rng(0).standard_normal(1600) * 3000)
+                                  .astype(np.int16), 16000)
+    for _ in range(4):
+        stream = vad.stream(16000)
+        stream.push_frame(noise)
+        holder: dict = {"stream": stream}
+        holder["self"] = holder  # only the cyclic collector can free it
+        del stream, holder
+        gc.collect()
+    assert 1 <= vad.ready() <= 2
+    stream = vad.stream(16000)
+    stream.push_frame(noise)  # a finalized model would raise here
+    assert stream.probability >= 0.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import threading
+import weakref
 from typing import Any
 
 from bargein.providers.silero_vad import SileroVAD
@@ -21,18 +22,15 @@ __all__ = ["PooledSileroVAD"]
 
 
 class _Lease:
-    """A pooled model lent to one VAD stream; back to the pool when the stream is gone."""
+    """A pooled model lent to one VAD stream; it goes back to the pool when the stream is
+    gone (a ``weakref.finalize`` holds the model meanwhile, so a garbage collection of the
+    stream can never finalize the model itself)."""
 
-    __slots__ = ("_model", "_pool", "process", "window_size_samples")
+    __slots__ = ("__weakref__", "process", "window_size_samples")
 
-    def __init__(self, model: Any, pool: PooledSileroVAD) -> None:
-        self._model = model
-        self._pool = pool
+    def __init__(self, model: Any) -> None:
         self.process = model.process
         self.window_size_samples = model.window_size_samples
-
-    def __del__(self) -> None:
-        self._pool._give_back(self._model)
 
 
 class PooledSileroVAD(SileroVAD):
@@ -40,7 +38,7 @@ class PooledSileroVAD(SileroVAD):
     each rate ready and recycles the models of finished streams (reset to a fresh state);
     at most ``keep`` idle models are kept. Settings are those of ``SileroVAD``."""
 
-    def __init__(self, *args: Any, spares: int = 2, keep: int = 64, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, spares: int = 2, keep: int = 8, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.spares = spares
         self.keep = keep
@@ -69,7 +67,9 @@ class PooledSileroVAD(SileroVAD):
             model = self._ready[model_rate].popleft() if self._ready[model_rate] else None
         if model is None:  # nothing ready: build it here (what ensure_spare avoids)
             model = super()._new_model(model_rate)
-        return _Lease(model, self)
+        lease = _Lease(model)
+        weakref.finalize(lease, self._give_back, model)
+        return lease
 
     def _give_back(self, model: Any) -> None:
         try:
