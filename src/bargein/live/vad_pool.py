@@ -36,9 +36,10 @@ class _Lease:
 class PooledSileroVAD(SileroVAD):
     """A :class:`~bargein.providers.silero_vad.SileroVAD` that keeps ``spares`` models of
     each rate ready and recycles the models of finished streams (reset to a fresh state);
-    at most ``keep`` idle models are kept. Settings are those of ``SileroVAD``."""
+    at most ``keep`` idle models are kept (12 MB each). Settings are those of
+    ``SileroVAD``."""
 
-    def __init__(self, *args: Any, spares: int = 2, keep: int = 8, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, spares: int = 2, keep: int = 4, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.spares = spares
         self.keep = keep
