@@ -31,6 +31,7 @@ openai = pytest.importorskip("openai")
 pytest.importorskip("websockets")
 from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
+from test_serve import default_sigint  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT_FILE = Path(__file__).parent / "agents" / "support_agent.py"
@@ -48,7 +49,8 @@ class RealtimeServer:
         cmd = [sys.executable, "-m", "bargein.cli", "serve", str(AGENT_FILE), "--port", "0",
                "--protocol", "realtime", "--token", TOKEN, *args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"})
+                                     text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"},
+                                     preexec_fn=default_sigint)
         self.output: list[str] = []
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()  # never let the pipe fill

@@ -53,6 +53,12 @@ FRAME = 320  # 20 ms
 # -- the server ---------------------------------------------------------------------------------
 
 
+def default_sigint() -> None:
+    """In the server's process: Ctrl+C works even when pytest itself runs with SIGINT
+    ignored (a background job), which the child would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Server:
     """``bargein serve`` in a subprocess; ``url`` once it listens."""
 
@@ -61,7 +67,8 @@ class Server:
                *args]
         env = {**os.environ, "COLUMNS": "200"}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=env, cwd=ROOT)
+                                     text=True, env=env, cwd=ROOT,
+                                     preexec_fn=default_sigint)
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
