@@ -23,8 +23,8 @@ business hours?", espeak), and waits for the answer. Measured on the callers' si
 
 N is "real time" when every caller was answered, the stall p95 is at most 0.1 s and the stop
 p95 is within 0.3 s of the single-caller run's median. The default session limit of
-``bargein serve`` (:data:`bargein.live.admission.SESSIONS_PER_CORE`) is derived from these
-tables.
+``bargein serve`` (:data:`bargein.live.admission.SESSIONS_PER_PROCESS`) is derived from
+these tables.
 """
 
 from __future__ import annotations

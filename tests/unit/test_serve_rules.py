@@ -110,11 +110,10 @@ def test_admission_refuses_nonsense_busy_lag(lag):
         Admission(max_sessions=1, busy_lag=lag)
 
 
-def test_default_limit_scales_with_cores_and_recognizer():
-    assert default_max_sessions("oracle", 4) == 2 * default_max_sessions("oracle", 2)
-    assert default_max_sessions("local", 2) <= default_max_sessions("whisper", 2) \
-        <= default_max_sessions("oracle", 2)
-    assert default_max_sessions("local", 1) >= 1
+def test_default_limit_follows_the_measured_table():
+    assert default_max_sessions("whisper") <= default_max_sessions("local") \
+        <= default_max_sessions("oracle")
+    assert default_max_sessions("something new") == 1  # unmeasured: the most careful limit
 
 
 def test_loop_lag_gauge_sees_a_busy_loop_and_ignores_one_pause():

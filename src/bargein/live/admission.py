@@ -15,33 +15,32 @@ A connection goes through two stages:
 
 The default :attr:`~Admission.max_sessions` comes from a measurement, not a guess:
 ``benchmarks/serve_capacity.py`` finds how many sessions one server process plays in real
-time on the benchmark machine, per recognizer (see :data:`SESSIONS_PER_CORE`).
+time on the benchmark machine, per recognizer (see :data:`SESSIONS_PER_PROCESS`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
-import os
 from dataclasses import dataclass
 
-__all__ = ["SESSIONS_PER_CORE", "Admission", "LoopLagGauge", "default_max_sessions"]
+__all__ = ["SESSIONS_PER_PROCESS", "Admission", "LoopLagGauge", "default_max_sessions"]
 
-#: Sessions one server process plays in real time, per CPU core, by recognizer, measured by
-#: ``benchmarks/serve_capacity.py`` on a 2-core machine that other jobs kept at a load
-#: average of 8 to 10 (the tables and commands are in ``benchmarks/README.md``): with the
-#: oracle, 8 callers kept real time and 12 did not; with Whisper finals not even one did
-#: (each final stalls the loop), with pocketsphinx + Whisper one did and two did not. The
-#: default limit is ``per core x cores``, at least 1; the loop-lag check refuses sooner when
-#: the machine is busier than that.
-SESSIONS_PER_CORE: dict[str, float] = {"oracle": 4.0, "whisper": 0.5, "local": 0.5}
+#: Default session limits of one server process, by recognizer, from
+#: ``benchmarks/serve_capacity.py`` on a 2-core machine (tables and commands in
+#: ``benchmarks/README.md``). All sessions run on one event loop, so one process uses about
+#: one core for its Python work whatever the machine has: the limits are per process, not
+#: per core. On a quiet machine the oracle kept real time up to the 20 callers tried (the
+#: server near one full core), pocketsphinx + Whisper up to the 4 tried (also near one
+#: core), Whisper finals 1 (with 2, each final stalled the audio by about a second). The
+#: defaults keep a fifth in reserve; on a loaded machine the loop-lag check refuses sooner
+#: (other jobs at a load of 8 to 10 brought the oracle down to 8 and the others to 1).
+SESSIONS_PER_PROCESS: dict[str, int] = {"oracle": 16, "local": 3, "whisper": 1}
 
 
-def default_max_sessions(stt: str, cores: int | None = None) -> int:
-    """The default session limit for a server using recognizer ``stt`` on ``cores`` cores."""
-    cores = cores or os.cpu_count() or 1
-    per_core = SESSIONS_PER_CORE.get(stt, min(SESSIONS_PER_CORE.values()))
-    return max(1, int(per_core * cores))
+def default_max_sessions(stt: str) -> int:
+    """The default session limit of a server using recognizer ``stt``."""
+    return SESSIONS_PER_PROCESS.get(stt, min(SESSIONS_PER_PROCESS.values()))
 
 
 class LoopLagGauge:
