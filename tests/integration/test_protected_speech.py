@@ -60,7 +60,7 @@ def test_protected_barge_in_is_measured_apart(protected) -> None:
 
 def test_a_protected_speech_is_not_a_failed_yield_in_the_report(protected) -> None:
     page = render_report(protected)
-    assert "protected, not interrupted" in page
+    assert "protected: played on" in page
     assert "Protected barge-ins" in page
 
 
