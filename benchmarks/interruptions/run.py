@@ -15,11 +15,12 @@ Rows, on the same cases in the same run:
 - the default setting and the best one again with real recognition (``+hybrid``:
   pocketsphinx interims + Whisper finals);
 - LiveKit Agents with its default interruption and endpointing settings, through
-  ``bargein.adapters.livekit``, on the same offline providers (its agent opens with the same
-  long reply; ``--no-livekit`` leaves it out).
+  ``bargein.adapters.livekit``, and Pipecat with its defaults, through
+  ``bargein.adapters.pipecat``, on the same offline providers (each opens with the same long
+  reply; ``--no-livekit`` / ``--no-pipecat`` leave them out).
 
 Then the human-voice family (``benchmarks/data/human``): the default and the best setting,
-oracle and hybrid, and LiveKit.
+oracle and hybrid, LiveKit and Pipecat.
 """
 
 from __future__ import annotations
@@ -72,6 +73,56 @@ def livekit_setting() -> Any:
         "livekit", "LiveKit Agents 1.8 with its default interruption and endpointing "
         "settings (the 'interrupt user' recipe, oracle STT)", make,
         {"framework": "livekit-agents"})
+
+
+def pipecat_setting() -> Any:
+    """Pipecat with its defaults: the "interrupt user" recipe as a Pipecat pipeline on
+    bargein's offline Pipecat services (oracle STT, its default VAD analyzer and user-turn
+    strategies), speaking the benchmark's long reply first when a case needs it."""
+    from pipecat.frames.frames import TTSSpeakFrame
+    from pipecat.processors.aggregators.llm_context import LLMContext
+    from pipecat.processors.aggregators.llm_response_universal import (
+        LLMContextAggregatorPair,
+        LLMUserAggregatorParams,
+    )
+
+    from bargein import bench
+    from bargein import pipecat as offline
+    from bargein.adapters.bench_agent import AGENT_VOICE, OPENING
+    from bargein.adapters.pipecat import PipecatAdapter
+
+    sys.path.insert(0, str(ROOT / "examples" / "pipecat"))  # the recipe's _pipeline module
+    spec = importlib.util.spec_from_file_location(
+        "pipecat_interrupt_user", ROOT / "examples" / "pipecat" / "interrupt_user.py")
+    assert spec is not None and spec.loader is not None
+    recipe = importlib.util.module_from_spec(spec)
+    sys.modules["pipecat_interrupt_user"] = recipe
+    spec.loader.exec_module(recipe)
+
+    def make(case: Any) -> Any:
+        def build(context: Any) -> Any:
+            llm = offline.LLM()
+            llm_context = LLMContext([{"role": "system",
+                                       "content": "You are a support agent."}])
+            cut_in = recipe.InterruptWhenTooLong(llm)
+            user, assistant = LLMContextAggregatorPair(
+                llm_context, user_params=LLMUserAggregatorParams(
+                    vad_analyzer=offline.VADAnalyzer(),
+                    user_mute_strategies=[recipe.MutedWhileCuttingIn(cut_in)]))
+            bot = recipe.worker([context.transport.input(), offline.STT.oracle(), cut_in, user,
+                                 llm, offline.TTS(voice=AGENT_VOICE),
+                                 context.transport.output(), assistant], context.sample_rate)
+            if case.agent_opens:
+                @bot.event_handler("on_pipeline_started")
+                async def on_started(_worker: Any, _frame: Any) -> None:
+                    await bot.queue_frames([TTSSpeakFrame(OPENING)])
+            return bot
+
+        return PipecatAdapter(build, name="pipecat")
+
+    return bench.AdapterSetting(
+        "pipecat", "Pipecat 1.14 with its default interruption and turn settings (the "
+        "'interrupt user' recipe, oracle STT)", make, {"framework": "pipecat-ai"})
 
 
 def run_family(cases: list[Any], settings: list[Any], seed: int) -> dict[str, Any]:
@@ -135,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--setting", action="append", default=[],
                         help="run only this setting of the sweep (repeatable)")
     parser.add_argument("--no-livekit", action="store_true", help="leave LiveKit out")
+    parser.add_argument("--no-pipecat", action="store_true", help="leave Pipecat out")
     parser.add_argument("--no-human", action="store_true", help="leave the human voices out")
     parser.add_argument("--no-hybrid", action="store_true", help="leave real recognition out")
     args = parser.parse_args(argv)
@@ -151,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
                                  stt="hybrid")
     if not args.no_livekit:
         extra.append(livekit_setting())
+    if not args.no_pipecat:
+        extra.append(pipecat_setting())
     if extra:
         more = run_family(cases, extra, args.seed)
         data = _merge(data, more)
@@ -163,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
                                       stt="hybrid")
         if not args.no_livekit:
             people.append(livekit_setting())
+        if not args.no_pipecat:
+            people.append(pipecat_setting())
         human = run_family(human_cases(HUMAN, args.seed), people, args.seed)
 
     command = ".venv/bin/python benchmarks/interruptions/run.py --write"
@@ -204,7 +260,8 @@ def _section(data: dict[str, Any], human: dict[str, Any] | None, best: str, comm
         "detector (smart-turn v3.2 with the words), the oracle STT (the known words, 0.1 s "
         "interim / 0.2 s final delay) unless the name ends in `+hybrid` (pocketsphinx "
         "interims + Whisper finals); `livekit`: LiveKit Agents with its defaults on the same "
-        f"providers. Turn limit {data['turn_limit_sentences']} sentences. Plot: "
+        "providers; `pipecat`: Pipecat with its defaults, likewise. Turn limit "
+        f"{data['turn_limit_sentences']} sentences. Plot: "
         "[interruptions/plot.svg](interruptions/plot.svg); every case: "
         "[interruptions/results.json](interruptions/results.json).",
         "",
