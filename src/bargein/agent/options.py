@@ -95,7 +95,7 @@ class EndpointingOptions:
     ``offset + min_delay``, the utterance ends at the decision instead.
     """
 
-    min_delay: float = 0.6
+    min_delay: float = 0.4
     max_wait: float = 3.0
     max_delay: float = 2.5
     preemptive_generation: bool = True
