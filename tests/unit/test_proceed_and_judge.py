@@ -234,6 +234,27 @@ def test_bare_judge_without_criteria_judges_the_description_with_an_llm():
     assert "USER" in spy.asked[0] and "AGENT" in spy.asked[0]  # it saw the conversation
 
 
+class MumblingJudge:
+    """An LLM judge that does not answer in the expected form."""
+
+    async def chat(self, messages, *, tools=None):
+        yield LLMChunk(text="I think it went fine.")
+
+
+def test_open_ended_proceed_asks_an_llm_judge_and_fails_clearly_when_it_mumbles():
+    script = [scenario.proceed(), scenario.judge()]
+    spy = SpyJudge(passed=True)
+    result = scenario.run("case", "The agent answers the caller.", agent=ToneAgent(),
+                          settle=0.5, script=script, judge_llm=spy)
+    assert result.success and len(spy.asked) == 1  # asked after the first exchange
+    assert result.reasoning == "the judge's criteria were all met after 1 caller turn(s)"
+    result = scenario.run("case", "The agent answers the caller.", agent=ToneAgent(),
+                          settle=0.5, script=script, judge_llm=MumblingJudge())
+    assert not result.success
+    assert result.reasoning.startswith("the judge could not decide during proceed(): the "
+                                       "judge LLM did not answer in the expected JSON form")
+
+
 def test_bare_judge_needs_something_to_judge():
     script = [scenario.user("Hello"), scenario.agent(), scenario.judge()]
     with pytest.raises(ScenarioError, match=r"step 3 \(judge\(\)\) judges the scenario's own "

@@ -24,7 +24,7 @@ from bargein.scenario.expectations import CheckResult
 from bargein.scenario.judging import evaluate_criteria, needs_llm
 from bargein.scenario.outcome import check_context
 from bargein.scenario.simulator import InterruptionConfig
-from bargein.scenario.steps import AgentStep, ProceedStep
+from bargein.scenario.steps import AgentStep, ProceedStep, StepFailed
 
 if TYPE_CHECKING:
     from bargein.scenario.runner import ScenarioRun
@@ -87,8 +87,8 @@ async def _ask_judge(run: ScenarioRun) -> None:
         return
     try:
         results = await evaluate_criteria(criteria, check_context(run.active_call), run.judge_llm)
-    except ScenarioError as exc:
-        raise ScenarioError(f"the judge could not decide during proceed(): {exc}") from exc
+    except ScenarioError as exc:  # e.g. an LLM judge that does not answer in JSON
+        raise StepFailed(f"the judge could not decide during proceed(): {exc}") from exc
     if all(r.passed for r in results):
         turns = caller_turns(run)
         run.timeline.add(run.room.time, "judge_decided", turns=turns)

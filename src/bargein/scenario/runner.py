@@ -32,6 +32,7 @@ from bargein.scenario.steps import (
     SilenceStep,
     SleepStep,
     Step,
+    StepFailed,
     UserStep,
     VerdictStep,
     as_audio_or_text,
@@ -45,10 +46,6 @@ from bargein.text import BACKCHANNEL_WORDS, is_backchannel
 class _Verdict(Exception):
     def __init__(self, step: VerdictStep) -> None:
         self.step = step
-
-
-class _StepError(Exception):
-    """A step could not do what it says (the run stops; the result fails with this)."""
 
 
 class ScenarioRun:
@@ -226,7 +223,7 @@ class ScenarioRun:
         except TimeoutError as exc:
             error = str(exc) if isinstance(exc, AgentTimeoutError) else (
                 f"the scenario ran past max_duration={self.max_duration:g} s of audio")
-        except _StepError as exc:
+        except StepFailed as exc:
             error = str(exc)
         finally:
             await self.call.close()
@@ -284,7 +281,7 @@ class ScenarioRun:
         if trigger == "at":
             at = float(step.at)  # type: ignore[union-attr, arg-type]
             if at < self.room.time - 1e-9:
-                raise _StepError(f"step {index} ({step.describe()}) was reached at "
+                raise StepFailed(f"step {index} ({step.describe()}) was reached at "
                                  f"{self.room.time:.2f} s, after the time it should fire")
             return at
         if trigger == "thinking":
@@ -320,7 +317,7 @@ class ScenarioRun:
         if thinking in done:
             return thinking.result()
         if audible in done:
-            raise _StepError(
+            raise StepFailed(
                 f"step {index} ({step.describe()}): the agent was audible at "
                 f"{audible.result():.2f} s without being reported thinking first; "
                 "when='thinking' needs an adapter that reports agent_state")

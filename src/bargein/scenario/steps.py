@@ -57,6 +57,12 @@ def check_content(content: object, what: str) -> None:
         raise ScenarioError(f"{what}: {exc}") from None
 
 
+class StepFailed(Exception):
+    """A step could not do what it says while the scenario ran: the run stops, and the
+    result fails with this message (a script that cannot work is a ScenarioError instead,
+    raised before anything runs)."""
+
+
 class Step:
     """Base of every script step."""
 
