@@ -106,13 +106,13 @@ class ScenarioRun:
                     "an LLM), or write judge([...]) with criteria of its own")
             criteria = step.criteria_for(self.own_criteria)
             if needs_llm(criteria) and step.llm is None and self.judge_llm is None:
-                what = ("the scenario's description (it has no criteria=[...])"
-                        if step.final and not self._criteria_given else "free-text criteria")
+                what = ("judges the scenario's description (it has no criteria=[...]), "
+                        "which needs" if step.final and not self._criteria_given else
+                        "has free-text criteria, which need")
                 raise ScenarioError(
-                    f"step {i} ({step.describe()}) judges {what}, which needs an LLM "
-                    "judge: pass judge(..., llm=...) or run(..., judge_llm=...), or use "
-                    "deterministic criteria (said, not_said, recovered_after_interruptions, "
-                    "metric)")
+                    f"step {i} ({step.describe()}) {what} an LLM judge: pass judge(..., "
+                    "llm=...) or run(..., judge_llm=...), or use deterministic criteria "
+                    "(said, not_said, recovered_after_interruptions, metric)")
 
     def mode(self, requested: str, index: int) -> str:
         """The path ("native" or "vad") of a barge-in made by step ``index``."""
@@ -304,7 +304,7 @@ class ScenarioRun:
     async def _thinking(self, index: int, step: UserStep | InterruptStep, since: float) -> float:
         """When the agent has taken the turn (its adapter reports ``agent_state`` thinking)
         and is not audible yet."""
-        call = self._call
+        call = self.active_call
         if call.agent_state == "thinking" and not self.hearing.speaking():
             return self.room.time
         thinking = call.agent_state_entered("thinking", since)
