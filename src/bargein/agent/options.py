@@ -86,8 +86,8 @@ class EndpointingOptions:
     ``max_delay`` when the session's turn detector hears an unfinished turn ("a table
     for ..."). The turn is taken when its final transcript arrives.
     ``preemptive_generation``: with a turn detector, start preparing the reply (LLM and TTS,
-    nothing played) as soon as the turn sounds complete; it is used if the turn really ended
-    with the same words, and dropped without a sound if the user goes on. ``max_wait`` bounds how
+    nothing played) at the user's first pause; it is used if the turn really ended with the
+    same words and history, and dropped without a sound if the user goes on. ``max_wait`` bounds how
     long the session waits for that final transcript before it uses the latest interim.
     ``min_delay`` should exceed the VAD's own decision delay after the offset (for the
     default Silero settings: ``min_silence_duration`` 0.4 s plus up to about 0.13 s of window
