@@ -125,12 +125,21 @@ def pipecat_setting() -> Any:
         "'interrupt user' recipe, oracle STT)", make, {"framework": "pipecat-ai"})
 
 
-def run_family(cases: list[Any], settings: list[Any], seed: int) -> dict[str, Any]:
+def run_family(cases: list[Any], settings: list[Any], seed: int, *, workers: int = 1,
+               ray: str | None = None) -> dict[str, Any]:
+    """Every case under every setting; bargein's settings may spread over ``workers``
+    processes or Ray (LiveKit's and Pipecat's are closures over a recipe: they run here)."""
     from bargein import bench
 
     suite = bench.run_suite(cases, settings, stt="oracle", seed=seed,
-                            progress=bench.stderr_progress)
+                            progress=bench.stderr_progress, workers=workers, ray=ray)
     return suite.to_dict()
+
+
+def _other_frameworks(args: argparse.Namespace) -> list[Any]:
+    """LiveKit's and Pipecat's settings, unless left out."""
+    return ([] if args.no_livekit else [livekit_setting()]) + (
+        [] if args.no_pipecat else [pipecat_setting()])
 
 
 def issue_targets(data: dict[str, Any], best: str) -> list[str]:
@@ -177,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     from bargein.adapters.bench_agent import select_settings
     from bargein.bench.human import human_cases
     from bargein.bench.report import best_setting, markdown_table, speed_line
+    from bargein.parallel import available_cores
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true",
@@ -189,25 +199,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pipecat", action="store_true", help="leave Pipecat out")
     parser.add_argument("--no-human", action="store_true", help="leave the human voices out")
     parser.add_argument("--no-hybrid", action="store_true", help="leave real recognition out")
+    parser.add_argument("--workers", type=int, default=available_cores(),
+                        help="worker processes for bargein's settings (default: the machine's "
+                             "cores; LiveKit and Pipecat run in this process)")
+    parser.add_argument("--ray", metavar="ADDRESS", default=None,
+                        help="run bargein's settings as Ray tasks: 'local', or a cluster address")
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
+    where = {"workers": args.workers, "ray": args.ray}
     limit = bench.TURN_LIMIT_SENTENCES
 
     # espeak callers: the oracle sweep first (it says which setting is best)
     sweep = select_settings(args.setting, turn_limit_sentences=limit)
     cases = bench.generate_cases(args.cases, args.seed)
-    data = run_family(cases, sweep, args.seed)
+    data = run_family(cases, sweep, args.seed, **where)
     best = best_setting(data) or DEFAULT
-    extra: list[Any] = []
     if not args.no_hybrid:
-        extra += select_settings(sorted({DEFAULT, best}), turn_limit_sentences=limit,
+        hybrid = select_settings(sorted({DEFAULT, best}), turn_limit_sentences=limit,
                                  stt="hybrid")
-    if not args.no_livekit:
-        extra.append(livekit_setting())
-    if not args.no_pipecat:
-        extra.append(pipecat_setting())
-    if extra:
-        more = run_family(cases, extra, args.seed)
-        data = _merge(data, more)
+        data = _merge(data, run_family(cases, hybrid, args.seed, **where))
+    others = _other_frameworks(args)
+    if others:
+        data = _merge(data, run_family(cases, others, args.seed))
 
     human: dict[str, Any] | None = None
     if not args.no_human:
@@ -215,13 +229,13 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_hybrid:
             people += select_settings(sorted({DEFAULT, best}), turn_limit_sentences=limit,
                                       stt="hybrid")
-        if not args.no_livekit:
-            people.append(livekit_setting())
-        if not args.no_pipecat:
-            people.append(pipecat_setting())
-        human = run_family(human_cases(HUMAN, args.seed), people, args.seed)
+        voices = human_cases(HUMAN, args.seed)
+        human = run_family(voices, people, args.seed, **where)
+        others = _other_frameworks(args)
+        if others:
+            human = _merge(human, run_family(voices, others, args.seed))
 
-    command = ".venv/bin/python benchmarks/interruptions/run.py --write"
+    command = f".venv/bin/python benchmarks/interruptions/run.py --write --workers {args.workers}"
     section = _section(data, human, best, command, bench.machine(), markdown_table,
                        speed_line)
     if args.write:
@@ -242,8 +256,10 @@ def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     a, b = first["speed"], second["speed"]
     simulated = a["simulated_seconds"] + b["simulated_seconds"]
     wall = a["wall_seconds"] + b["wall_seconds"]
+    ran = [a.get("ran_on", "1 process"), b.get("ran_on", "1 process")]
     out["speed"] = {"simulated_seconds": round(simulated, 1), "wall_seconds": round(wall, 2),
                     "speed": round(simulated / wall, 1) if wall else 0.0,
+                    "ran_on": ran[0] if ran[0] == ran[1] else " then ".join(ran),
                     "per_setting": {**a["per_setting"], **b["per_setting"]}}
     return out
 

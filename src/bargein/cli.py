@@ -21,6 +21,46 @@ console = Console(soft_wrap=True)  # paths and reasons must stay copyable
 err = Console(stderr=True, soft_wrap=True)
 
 
+_WORKERS_HELP = "Worker processes (default: the machine's cores; 1 runs in this process)."
+_RAY_HELP = ("Run as Ray tasks (extra 'ray'): --ray alone (last, or before another option) "
+             "starts Ray on this machine, --ray=ADDRESS joins a running cluster (e.g. "
+             "--ray=auto, --ray=ray://head:10001).")
+
+
+def _check_ray(ray: str | None) -> None:
+    """Refuse --ray at once when its extra is missing (before any work)."""
+    if ray is not None:
+        from bargein.parallel.ray_tasks import require_ray
+
+        require_ray()
+
+
+def _ray_alone(argv: list[str]) -> list[str]:
+    """``--ray`` without an address (last, or followed by another option) means Ray on this
+    machine: click has no option with an optional value, so it is spelled out here."""
+    from bargein.parallel import RAY_LOCAL
+
+    out = []
+    for i, arg in enumerate(argv):
+        follower = argv[i + 1] if i + 1 < len(argv) else None
+        if arg == "--ray" and (follower is None or follower.startswith("-")):
+            out.append(f"--ray={RAY_LOCAL}")
+        else:
+            out.append(arg)
+    return out
+
+
+def _workers(workers: int | None) -> int:
+    """--workers, checked (default: the machine's cores)."""
+    from bargein.parallel import available_cores
+
+    if workers is None:
+        return available_cores()
+    if workers < 1:
+        _fail(f"--workers must be at least 1, got {workers}")
+    return workers
+
+
 def _fail(message: str) -> None:
     _error_line(message)
     raise typer.Exit(2)
@@ -41,10 +81,14 @@ def run(
     embed_audio: bool = typer.Option(
         True, "--embed-audio/--link-audio",
         help="Put each recording inside its report page (default), or link the WAV file."),
+    workers: int | None = typer.Option(None, "--workers", help=_WORKERS_HELP),
+    ray: str | None = typer.Option(None, "--ray", metavar="[ADDRESS]", help=_RAY_HELP),
 ) -> None:
     """Run scenarios; exit code 1 if any fails."""
     from bargein.scenario.suite import LOG_FILE, collect, run_suite
 
+    processes = _workers(workers)
+    _check_ray(ray)
     try:
         writable_folder(report, "--report")
         entries = collect(paths)
@@ -64,7 +108,7 @@ def run(
             progress.advance(task)
 
         results = run_suite(entries, seed=seed, live=live, report_dir=report, on_done=done,
-                            embed_audio=embed_audio)
+                            embed_audio=embed_audio, workers=processes, ray=ray)
     _summary(results, time.perf_counter() - started)  # wall-clock-ok
     failed = [e for e in results if not e.passed]
     for entry in failed:
@@ -119,7 +163,8 @@ def demo(
         _fail("the example scenarios were not found: run `bargein demo` from a clone of the "
               "bargein repository (they live in examples/scenarios)")
     console.print(f"bargein demo: the example scenarios in {folder}, simulated offline\n")
-    run([folder], seed=None, report=report, live=False, embed_audio=True)
+    run([folder], seed=None, report=report, live=False, embed_audio=True, workers=None,
+        ray=None)
 
 
 def _examples_folder() -> Path | None:
@@ -221,11 +266,15 @@ def bench_command(
     plot: Path | None = typer.Option(None, "--plot", help="Write the SVG plot here."),  # noqa: B008
     write_readme: bool = typer.Option(False, "--write-readme",
                                       help="Update the table in benchmarks/README.md."),
+    workers: int | None = typer.Option(None, "--workers", help=_WORKERS_HELP),
+    ray: str | None = typer.Option(None, "--ray", metavar="[ADDRESS]", help=_RAY_HELP),
 ) -> None:
     """Run the interruption benchmark against bargein's agent and print the table."""
     from bargein import bench
     from bargein.adapters.bench_agent import select_settings
 
+    processes = _workers(workers)
+    _check_ray(ray)
     try:
         chosen = select_settings(setting, turn_limit_sentences=bench.TURN_LIMIT_SENTENCES)
     except ValueError as exc:
@@ -242,7 +291,7 @@ def bench_command(
     if write_readme:
         base = _examples_folder()
         readme = (base.parents[1] if base else Path.cwd()) / "benchmarks" / "README.md"
-    data = bench.run_benchmark(chosen, cases, seed)
+    data = bench.run_benchmark(chosen, cases, seed, workers=processes, ray=ray)
     bench.write_outputs(data, json_path=json_path, plot_path=plot, readme=readme,
                         command=f"bargein bench --cases {cases} --seed {seed}")
     console.print(bench.markdown_table(data), highlight=False)
@@ -261,7 +310,7 @@ def main() -> None:
     path that cannot work, a missing extra), each told in one ``error:`` line on stderr.
     """
     try:
-        code = app(standalone_mode=False)
+        code = app(args=_ray_alone(sys.argv[1:]), standalone_mode=False)
     except _USAGE_ERRORS as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed already
             sys.exit(exc.exit_code)
