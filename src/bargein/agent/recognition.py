@@ -92,6 +92,9 @@ class Recognition:
         self._probe: asyncio.Task[None] | None = None
         self._speech_end = 0.0  # stream time the user's voice last ended (for the detector)
         self._vad_stream: VADStream = vad.stream(sample_rate)
+        #: input-stream time of the current VAD stream's first frame: a stream opened after
+        #: a reset or a failure counts its event times from there (None: no frame yet)
+        self._vad_origin: float | None = 0.0
         self._stt_stream: STTStream = stt.stream(sample_rate)
         self._gate = STTGate(self._stt_stream, stt_preroll)
         self._stream_time = 0.0  # seconds of input seen (the streams' clock)
@@ -157,7 +160,7 @@ class Recognition:
             self._lag = self._clock() - self._stream_time
             self._push(frame)
         for event in self._vad_stream.flush():
-            self._on_vad(event.type, event.time)
+            self._on_vad(event.type, (self._vad_origin or 0.0) + event.time)
         self._stt_stream.flush()
 
     def _push(self, frame: AudioFrame) -> None:
@@ -166,6 +169,9 @@ class Recognition:
         if self._stream_time < self._vad_resume_at:
             self._gate.push(frame, speaking=True)  # no VAD for now: the recognizer hears all
             return
+        if self._vad_origin is None:
+            self._vad_origin = self._stream_time - frame.duration
+        origin = self._vad_origin
         try:
             events = self._vad_stream.push_frame(frame)
             speaking = self._vad_stream.speaking
@@ -183,7 +189,7 @@ class Recognition:
         except Exception as exc:
             self._hooks.on_error("stt", exc)
         for event in events:
-            self._on_vad(event.type, event.time)
+            self._on_vad(event.type, origin + event.time)
         if self._endpointing.voice_open:
             voiced = probability >= VOICE_PROBABILITY
             if voiced:
@@ -229,6 +235,7 @@ class Recognition:
     def _restart_vad(self) -> None:
         with contextlib.suppress(Exception):
             self._vad_stream = self._vad.stream(self._rate)
+            self._vad_origin = None  # its clock starts at the next frame it is given
         if self._endpointing.voice_open:  # the voice it was in ends where we are
             self._on_vad(VADEventType.END_OF_SPEECH, self._stream_time)
 
