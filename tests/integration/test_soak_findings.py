@@ -5,8 +5,13 @@ K``, run before the fix)."""
 from __future__ import annotations
 
 import pytest
-from test_faults import assert_history_is_what_was_heard, assert_second_question_answered
-from test_faults import two_questions
+from test_faults import (
+    Q1,
+    assert_history_is_what_was_heard,
+    assert_second_question_answered,
+    settle,
+    two_questions,
+)
 
 from bargein.providers.faults import FaultyVAD
 from bargein.sim import run_simulation
@@ -27,3 +32,36 @@ def test_a_vad_reset_keeps_the_session_timeline(make_call):
     assert later and abs(later[0] - second.start) < 0.3, (starts, second.start)
     assert_history_is_what_was_heard(call)
     assert_second_question_answered(call, second)
+
+
+MONOLOGUE = ("I called last week about my internet. It kept dropping every evening. "
+             "Then my neighbour said it was the router. So I bought a new one myself. "
+             "But it still drops, and I am really tired of it.")
+
+
+def test_a_duration_cut_in_before_any_transcript_keeps_the_turn_and_answers_it_once(make_call):
+    """Soak seed 1, scenario 12: with a recognizer that gives finals only (Whisper), an 8 s
+    limit fired before a word of the monologue was transcribed. The cut-in's refocusing
+    reply had no words to refocus on and answered the previous question again, and the
+    monologue's final, arriving after the cut-in, was dropped as already answered."""
+    from bargein.agent import UserTurnLimit
+
+    async def scenario():
+        call = await make_call(turn_limit=UserTurnLimit(max_duration=5.0),
+                               interim_results=False)
+        first, _ = await call.user_says(Q1, at=1.0)
+        await first.done()
+        await settle(call, 1)
+        monologue, _ = await call.user_says(MONOLOGUE)
+        await monologue.done()
+        await settle(call, 3)
+        await call.close()
+        return call
+
+    call = run_simulation(scenario())
+    assert [e.reason for e in call.named("user_turn_exceeded")] == ["duration"]
+    users = [m.content for m in call.session.history if m.role == "user"]
+    assert len(users) == 2 and users[0] == Q1 and "internet" in users[1], users
+    replies = [e.speech for e in call.named("speech_created") if e.source == "generate_reply"]
+    assert len(replies) == 2, replies  # one answer per turn: Q1 is not answered again
+    assert_history_is_what_was_heard(call)
