@@ -65,3 +65,32 @@ def test_a_duration_cut_in_before_any_transcript_keeps_the_turn_and_answers_it_o
     replies = [e.speech for e in call.named("speech_created") if e.source == "generate_reply"]
     assert len(replies) == 2, replies  # one answer per turn: Q1 is not answered again
     assert_history_is_what_was_heard(call)
+
+
+def test_an_empty_final_of_the_accurate_recognizer_withdraws_the_fast_ones_guess(make_call):
+    """Soak seed 2, scenarios 104 and 195 (pocketsphinx interims + Whisper finals): the
+    fast recognizer heard words in a cough and in "Uh-huh." ("fat", "fall off"), Whisper
+    heard none; the session took the empty final for a lost transcript, reported an STT
+    error and answered the guessed words as the caller's turn."""
+    from bargein.providers.hybrid_stt import HybridSTT
+    from bargein.providers.oracle_stt import GroundTruth, OracleSTT
+    from bargein.providers.types import WordTiming
+
+    guess = GroundTruth([WordTiming("fall", 1.05, 1.2), WordTiming("off", 1.2, 1.35)])
+
+    def hybrid(truth):  # the accurate one hears nothing in it
+        return HybridSTT(OracleSTT(guess), OracleSTT(GroundTruth()))
+
+    async def scenario():
+        call = await make_call(stt_factory=hybrid)
+        said, _ = await call.user_says("Uh-huh.", at=1.0)
+        await said.done()
+        await settle(call, 0)
+        await call.close()
+        return call
+
+    call = run_simulation(scenario())
+    assert [e.transcript for e in call.named("user_input_transcribed")][0] == "fall"
+    assert call.named("error") == []
+    assert [m for m in call.session.history if m.role == "user"] == []
+    assert call.named("speech_created") == []
