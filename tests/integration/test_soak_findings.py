@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from test_faults import (
     Q1,
+    Q2,
     assert_history_is_what_was_heard,
     assert_second_question_answered,
     settle,
@@ -94,3 +95,31 @@ def test_an_empty_final_of_the_accurate_recognizer_withdraws_the_fast_ones_guess
     assert call.named("error") == []
     assert [m for m in call.session.history if m.role == "user"] == []
     assert call.named("speech_created") == []
+
+
+@pytest.mark.parametrize("noise", ["pink", "babble"])
+def test_a_stuck_vad_is_noticed_on_a_noisy_line(make_call, noise):
+    """Soak seed 2, scenarios 61 and 247: on a line with pink noise, a VAD stuck at
+    "speaking" was never noticed (the watchdog waited for 3 s of near-silence, measured
+    against the quietest frame so far, which pink or babble noise never gives), and the
+    agent stayed deaf for the rest of the call."""
+    from bargein.bench.cases import Background, noise_bed
+    from bargein.providers.silero_vad import SileroVAD
+
+    async def scenario():
+        call = await make_call(vad=FaultyVAD(SileroVAD(), "stuck", after=1.5))
+        bed = await noise_bed(Background(noise, 10.0), 1, 60.0, 0.1)
+        call.sim.play_background(bed)
+        first, _ = await call.user_says(Q1, at=1.0)
+        await first.done()
+        await settle(call, 1)
+        second, _ = await call.user_says(Q2)
+        await second.done()
+        await settle(call, 2)
+        await call.close()
+        return call, second
+
+    call, second = run_simulation(scenario())
+    (error,) = [e for e in call.named("error") if e.source == "vad"]
+    assert "reset" in str(error.error)
+    assert_second_question_answered(call, second)
