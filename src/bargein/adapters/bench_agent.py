@@ -25,7 +25,7 @@ from bargein.agent.options import EndpointingOptions, InterruptionOptions, UserT
 from bargein.agent.session import AgentSession
 
 __all__ = ["AGENT_VOICE", "OPENING", "AgentSetting", "BenchAgent", "default_sweep",
-           "select_settings"]
+           "select_settings", "shared_models"]
 
 SAMPLE_RATE = 16000
 AGENT_VOICE = "en-gb+f3"
@@ -89,7 +89,7 @@ class AgentSetting:
         from bargein.providers.oracle_stt import GroundTruth, OracleSTT
 
         def build(ctx: BuildContext) -> tuple[Agent, AgentSession]:
-            vad, tts, llm = _shared_providers()
+            vad, tts, llm = shared_models()
             truth = ctx.truth if ctx.truth is not None else GroundTruth()
             recognizer = OracleSTT(truth) if self.stt == "oracle" else _hybrid_stt()
             detector = default_turn_detector(trust_punctuation=self.stt == "oracle") \
@@ -181,9 +181,10 @@ def select_settings(names: list[str] | None, *, turn_limit_sentences: int,
 
 
 @functools.lru_cache(maxsize=1)
-def _shared_providers() -> tuple[Any, Any, Any]:
-    """Models loaded once per process: Silero VAD (a stream per session), the agent's
-    espeak voice, the rule-based LLM."""
+def shared_models() -> tuple[Any, Any, Any]:
+    """Models loaded once per process and shared by every session the benchmark and the
+    soak build: Silero VAD (a stream per session), the agent's espeak voice, the rule-based
+    LLM."""
     from bargein.providers.espeak_tts import EspeakTTS
     from bargein.providers.rule_based_llm import RuleBasedLLM
     from bargein.providers.silero_vad import SileroVAD

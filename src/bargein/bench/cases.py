@@ -52,9 +52,11 @@ __all__ = [
     "RenderedCase",
     "Voice",
     "background_bed",
+    "caller_tts",
     "cough",
     "generate_cases",
     "knock",
+    "noise_bed",
     "render_case",
 ]
 
@@ -324,7 +326,7 @@ async def render_case(case: BenchCase, sample_rate: int = 16000) -> RenderedCase
         level = REFERENCE_SPEECH_RMS * 10 ** (rng.uniform(*BURST_LEVEL_DB) / 20)
         out.speech = [make(rng, sample_rate, level)]
         return out
-    tts = _tts(case.voice, sample_rate)
+    tts = caller_tts(case.voice, sample_rate)
     texts = case.parts if case.kind == "pause" else (case.text,)
     out.speech = [await tts.synthesize(text) for text in texts]
     out.speech_rms = _active_rms(np.concatenate([s.audio.to_float() for s in out.speech]))
@@ -332,10 +334,11 @@ async def render_case(case: BenchCase, sample_rate: int = 16000) -> RenderedCase
 
 
 @functools.lru_cache(maxsize=64)
-def _tts(voice: Voice, sample_rate: int) -> Any:
+def caller_tts(voice: Voice, sample_rate: int = 16000) -> Any:
+    """The espeak-ng voice of a simulated caller (cached per voice and rate). Its lines are
+    "already thought": no synthesis latency is charged to the clock."""
     from bargein.providers.espeak_tts import EspeakTTS
 
-    # the simulated user's lines are "already thought": no synthesis latency
     return EspeakTTS(voice=voice.name, rate=voice.rate, pitch=voice.pitch,
                      volume=voice.volume, sample_rate=sample_rate, ttfb=Fixed(0.0))
 
@@ -413,11 +416,18 @@ async def background_bed(case: BenchCase, duration: float, speech_rms: float,
                          sample_rate: int = 16000) -> AudioFrame | None:
     """``duration`` seconds of the case's background noise at its SNR below ``speech_rms``,
     or None for a clean line. Deterministic for the case."""
-    bg = case.background
+    return await noise_bed(case.background, case.seed, duration, speech_rms, sample_rate)
+
+
+async def noise_bed(background: Background, seed: int, duration: float, speech_rms: float,
+                    sample_rate: int = 16000) -> AudioFrame | None:
+    """``duration`` seconds of ``background`` noise at its SNR below ``speech_rms``, or None
+    for a clean line. The same ``seed`` gives the same noise."""
+    bg = background
     if bg.kind == "none" or bg.snr_db is None:
         return None
     n = math.ceil(duration * sample_rate)
-    rng = np.random.default_rng(case.seed + 7919)
+    rng = np.random.default_rng(seed + 7919)
     if bg.kind == "white":
         x = rng.standard_normal(n)
     elif bg.kind == "pink":
