@@ -55,8 +55,12 @@ class InterruptingAgent(Agent):
 
     async def on_user_turn_exceeded(self, event: UserTurnExceeded) -> None:
         # What the default hook does, spelled out: a short cut-in the caller cannot talk over,
-        # then a reply (also uninterruptible) that acknowledges and refocuses.
+        # then a reply (also uninterruptible) that acknowledges and refocuses. With no words
+        # transcribed yet (a recognizer without interims), the turn is answered as usual
+        # once they arrive.
         self.session.say(DEFAULT_CUT_IN_PHRASE, allow_interruptions=False)
+        if not event.transcript:
+            return
         self.session.generate_reply(
             user_input=event.transcript,
             instructions=DEFAULT_REFOCUS_INSTRUCTIONS,

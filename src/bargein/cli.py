@@ -211,9 +211,23 @@ def serve_command(
     stt: str = typer.Option("local", "--stt", help=_STT_HELP),
     record: Path | None = typer.Option(None, "--record",  # noqa: B008
                                        help="Folder for one stereo WAV per conversation."),
+    protocol: str = typer.Option("bargein", "--protocol",
+                                 help="bargein: the page and /ws; realtime: the OpenAI "
+                                      "Realtime protocol on /v1/realtime."),
+    allow_host: list[str] = typer.Option([], "--allow-host",  # noqa: B008
+                                         help="Another Host name clients use (NAME or "
+                                              "NAME:PORT; repeatable), e.g. a proxy's."),
+    max_sessions: int | None = typer.Option(None, "--max-sessions",
+                                            help="Open sessions at most (default: the "
+                                                 "measured capacity for --stt on this "
+                                                 "machine's cores)."),
+    busy_lag: float = typer.Option(25.0, "--busy-lag",
+                                   help="Refuse new sessions while the server's loop runs "
+                                        "this many ms late (median over 2 s)."),
 ) -> None:
     """Serve an agent over WebSocket with a web page to talk to it in the browser."""
     from bargein.live.agent_file import load_agent_file
+    from bargein.live.server import PROTOCOLS
     from bargein.live.server import main as run_server
 
     if stt not in ("local", "whisper", "oracle"):
@@ -221,14 +235,25 @@ def serve_command(
               "messages; for tests)")
     if not 0 <= port <= 65535:
         _fail(f"--port must be between 0 and 65535 (0: any free port), got {port}")
+    if protocol not in PROTOCOLS:
+        _fail(f"--protocol must be one of {', '.join(PROTOCOLS)}")
+    if max_sessions is not None and max_sessions < 1:
+        _fail("--max-sessions must be at least 1")
+    if not 0 < busy_lag < 60000:  # also refuses NaN
+        _fail("--busy-lag must be a number of milliseconds above 0")
     spec = load_agent_file(path)
 
     def ready(server) -> None:  # type: ignore[no-untyped-def]
-        console.print(f"bargein serve: {spec.name} on {server.url} (Ctrl+C to stop)",
+        where = (f" (Realtime endpoint ws://{server.host}:{server.port}/v1/realtime)"
+                 if server.protocol == "realtime" else "")
+        console.print(f"bargein serve: {spec.name} on {server.url}{where} ({server.protocol} "
+                      f"protocol, at most {server.max_sessions} sessions; Ctrl+C to stop)",
                       highlight=False)
 
     raise typer.Exit(run_server(spec, host=host, port=port, token=token, stt=stt,
-                                record_dir=record, on_ready=ready))
+                                record_dir=record, protocol=protocol,
+                                allowed_hosts=allow_host, max_sessions=max_sessions,
+                                busy_lag=busy_lag / 1000, on_ready=ready))
 
 
 @app.command("bench")

@@ -120,7 +120,7 @@ def test_missing_path_is_a_clear_error(tmp_path):
 def test_demo_runs_the_examples_and_writes_a_report(tmp_path):
     out = bargein("demo", "--report", str(tmp_path / "demo"))
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "5/5 passed" in out.stdout
+    assert "10/10 passed" in out.stdout
     index = (tmp_path / "demo" / "index.html").read_text()
     assert "barge-in recovery" in index and "uninterruptible announcement" in index
 

@@ -76,3 +76,30 @@ def test_skipped_audio_moves_both_clocks():
     events = run_simulation(scenario())
     finals = [e for e in events if e.type is SpeechEventType.FINAL]
     assert [w.start for w in finals[0].words] == [2.0]  # on the input timeline, skip included
+
+
+def test_an_empty_final_withdraws_the_interims_first():
+    guess = GroundTruth([WordTiming("fat", 0.1, 0.3)])  # the fast one hears words in a cough
+    stt = HybridSTT(OracleSTT(guess, interim_delay=Fixed(0.0)), OracleSTT(GroundTruth()))
+
+    async def scenario():
+        stream = stt.stream(16000)
+        events = []
+
+        async def collect():
+            async for event in stream:
+                events.append(event)
+
+        task = asyncio.create_task(collect())
+        for _ in range(20):
+            stream.push_frame(AudioFrame(bytes(640), 16000))
+            await asyncio.sleep(0.02)
+        stream.flush()
+        await asyncio.sleep(0.5)
+        await stream.aclose()
+        await task
+        return events
+
+    events = run_simulation(scenario())
+    assert [(e.type.value, e.text) for e in events] == [
+        ("interim", "fat"), ("interim", ""), ("final", "")]

@@ -40,8 +40,11 @@ class BargeinAgentAdapter(AgentAdapter):
     phone line: barge-in then has to work through the agent's own VAD on the audio alone.
 
     Both modes report the boundaries of each speech (``agent_speech``, with ``protected`` for
-    ``allow_interruptions=False``), the caller's state as the agent's VAD sees it
-    (``user_state``) and turn-limit cut-ins (``user_turn_exceeded``).
+    ``allow_interruptions=False`` and the ``source`` that made it), the messages entering the
+    history (``agent_message``, ``user_message``), the caller's state as the agent's VAD sees
+    it (``user_state``), turn-limit cut-ins (``user_turn_exceeded``) and transcripts of words
+    the agent discarded because they were said over protected speech (``user_transcript``
+    with ``discarded=True``).
     """
 
     def __init__(self, factory: Factory, *, mode: Literal["full", "limited"] = "full",
@@ -68,13 +71,21 @@ class BargeinAgentAdapter(AgentAdapter):
                 "agent_words", time=e.time, words=e.words, text=e.heard_text))
         session.on("agent_state_changed", lambda e: report(
             "agent_state", time=e.time, state=e.new_state))
-        session.on("user_input_transcribed", lambda e: report(
-            "user_transcript", time=e.time, text=e.transcript, final=e.is_final))
+
+        def on_transcript(event) -> None:  # type: ignore[no-untyped-def]
+            # said over uninterruptible speech and dropped: the turn is answered by design
+            flag = {"discarded": True} if event.discarded else {}
+            report("user_transcript", time=event.time, text=event.transcript,
+                   final=event.is_final, **flag)
+
+        session.on("user_input_transcribed", on_transcript)
 
         def on_item(event) -> None:  # type: ignore[no-untyped-def]
             if event.item.role == "assistant":
                 report("agent_message", time=event.time, text=event.item.content,
                        interrupted=event.item.interrupted)
+            elif event.item.role == "user":
+                report("user_message", time=event.time, text=event.item.content)
 
         session.on("conversation_item_added", on_item)
         session.on("agent_interrupted", lambda e: report(
@@ -98,10 +109,10 @@ class BargeinAgentAdapter(AgentAdapter):
                 return  # dropped before a frame played: nothing was heard
             protected = not handle.allow_interruptions
             report("agent_speech", time=handle.started_at, id=sid, phase="started",
-                   protected=protected)
+                   protected=protected, source=handle.source)
             end = handle.ended_at if handle.ended_at is not None else session.time
             report("agent_speech", time=end, id=sid, phase="ended",
-                   protected=protected, interrupted=handle.interrupted)
+                   protected=protected, interrupted=handle.interrupted, source=handle.source)
 
         session.on("speech_created", on_speech)
         session.on("error", lambda e: report(

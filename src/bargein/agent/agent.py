@@ -111,9 +111,14 @@ class Agent:
     async def on_user_turn_exceeded(self, event: UserTurnExceeded) -> None:
         """The user talked past the turn limit. Default: cut in, then acknowledge and refocus.
 
-        Both speeches are uninterruptible so the user cannot talk over the cut-in.
+        Both speeches are uninterruptible so the user cannot talk over the cut-in. When no
+        word of the turn was transcribed yet (``event.transcript`` is empty: a recognizer
+        without interim results), there is nothing to refocus on: the agent only cuts in,
+        and the turn is answered as usual once its words arrive.
         """
         self.session.say(DEFAULT_CUT_IN_PHRASE, allow_interruptions=False)
+        if not event.transcript:
+            return
         self.session.generate_reply(
             user_input=event.transcript,
             instructions=DEFAULT_REFOCUS_INSTRUCTIONS,

@@ -37,6 +37,12 @@ VAD_RETRY = 1.0
 VAD_RETRY_MAX = 30.0
 #: A VAD that says "speech" over this many seconds of near-silent input is stuck.
 STUCK_VAD_QUIET = 3.0
+#: Input is near-silent below this many times the line's noise level: the mean level while
+#: the VAD hears no voice (frames of steady pink or babble noise stay below 2.6x its mean;
+#: speech 10 dB above the noise goes well past 3x).
+STUCK_VAD_LEVEL = 3.0
+#: Share of the noise level each non-voice frame moves (a mean over about a second).
+_NOISE_SMOOTHING = 0.02
 
 
 class RecognitionHooks(Protocol):
@@ -92,6 +98,9 @@ class Recognition:
         self._probe: asyncio.Task[None] | None = None
         self._speech_end = 0.0  # stream time the user's voice last ended (for the detector)
         self._vad_stream: VADStream = vad.stream(sample_rate)
+        #: input-stream time of the current VAD stream's first frame: a stream opened after
+        #: a reset or a failure counts its event times from there (None: no frame yet)
+        self._vad_origin: float | None = 0.0
         self._stt_stream: STTStream = stt.stream(sample_rate)
         self._gate = STTGate(self._stt_stream, stt_preroll)
         self._stream_time = 0.0  # seconds of input seen (the streams' clock)
@@ -102,7 +111,8 @@ class Recognition:
         self._vad_down_since: float | None = None  # stream time the VAD went down
         self._words_while_down = False
         self._quiet = 0.0  # seconds of near-silent input while the VAD says "speech"
-        self._floor = 1.0  # running noise floor (RMS) of the input
+        self._floor = 1.0  # the quietest input level, for a VAD stuck before any silence
+        self._noise: float | None = None  # mean input level while the VAD hears no voice
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- state ---------------------------------------------------------------------------------
@@ -161,7 +171,7 @@ class Recognition:
             self._lag = self._clock() - self._stream_time
             self._push(frame)
         for event in self._vad_stream.flush():
-            self._on_vad(event.type, event.time)
+            self._on_vad(event.type, (self._vad_origin or 0.0) + event.time)
         self._stt_stream.flush()
 
     def _push(self, frame: AudioFrame) -> None:
@@ -170,6 +180,9 @@ class Recognition:
         if self._stream_time < self._vad_resume_at:
             self._gate.push(frame, speaking=True)  # no VAD for now: the recognizer hears all
             return
+        if self._vad_origin is None:
+            self._vad_origin = self._stream_time - frame.duration
+        origin = self._vad_origin
         try:
             events = self._vad_stream.push_frame(frame)
             speaking = self._vad_stream.speaking
@@ -187,8 +200,12 @@ class Recognition:
         except Exception as exc:
             self._hooks.on_error("stt", exc)
         for event in events:
-            self._on_vad(event.type, event.time)
-        if self._endpointing.voice_open:
+            self._on_vad(event.type, origin + event.time)
+        if not self._endpointing.voice_open:
+            level = frame.rms() if frame.num_samples else 0.0
+            noise = self._noise
+            self._noise = level if noise is None else noise + (level - noise) * _NOISE_SMOOTHING
+        else:
             voiced = probability >= VOICE_PROBABILITY
             if voiced:
                 self._speech_end = self._stream_time
@@ -233,13 +250,18 @@ class Recognition:
     def _restart_vad(self) -> None:
         with contextlib.suppress(Exception):
             self._vad_stream = self._vad.stream(self._rate)
+            self._vad_origin = None  # its clock starts at the next frame it is given
         if self._endpointing.voice_open:  # the voice it was in ends where we are
             self._on_vad(VADEventType.END_OF_SPEECH, self._stream_time)
 
     def _watch_for_stuck_vad(self, frame: AudioFrame) -> None:
+        """Near-silence is measured against the line's noise (its quietest frame if the VAD
+        never heard a pause yet): on a noisy line, input is never silent."""
         level = frame.rms() if frame.num_samples else 0.0
         self._floor = min(self._floor * 1.002, max(level, 1e-6))
-        self._quiet = self._quiet + frame.duration if level < 2 * self._floor + 1e-4 else 0.0
+        reference = (STUCK_VAD_LEVEL * self._noise if self._noise is not None
+                     else 2 * self._floor)
+        self._quiet = self._quiet + frame.duration if level < reference + 1e-4 else 0.0
         if self._quiet >= STUCK_VAD_QUIET:
             self._quiet = 0.0
             self._hooks.on_error("vad", RuntimeError(

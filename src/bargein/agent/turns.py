@@ -196,7 +196,8 @@ class UserTurns:
     def check_limit(self, now: float, *, user_speaking: bool) -> LimitReached | None:
         """The limit the open turn reached at ``now``, if any. A limit first reached after
         the user stopped is just a long turn. Words so far count as answered by the cut-in;
-        words said until the cut-in is heard belong to the same monologue."""
+        words said until the cut-in is heard belong to the same monologue. A turn with no
+        words transcribed yet (its ``transcript`` is empty) stays open for them."""
         limit, turn = self.limit, self.current
         if limit is None or turn is None or turn.exceeded or not user_speaking:
             return None
@@ -214,6 +215,10 @@ class UserTurns:
         if reason is None:
             return None
         turn.exceeded = True
+        if not transcript:
+            # nothing transcribed yet (a recognizer without interim results): the words
+            # come with the final, into this turn, which is taken as usual when it ends
+            return LimitReached("", reason, 0, 0, duration)
         self._consumed_until = now
         self._consume_until_next_speech = True
         self.current = None

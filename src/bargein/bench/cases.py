@@ -39,6 +39,7 @@ import numpy as np
 from bargein.audio.frame import AudioFrame
 from bargein.providers.latency import Fixed
 from bargein.providers.tts import SynthesizedSpeech
+from bargein.scenario.user_audio import UserSpeech
 
 __all__ = [
     "BACKCHANNELS",
@@ -47,12 +48,15 @@ __all__ = [
     "TURN_LIMIT_SENTENCES",
     "Background",
     "BenchCase",
+    "RecordedPart",
     "RenderedCase",
     "Voice",
     "background_bed",
+    "caller_tts",
     "cough",
     "generate_cases",
     "knock",
+    "noise_bed",
     "render_case",
 ]
 
@@ -153,6 +157,20 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class RecordedPart:
+    """A stretch of a recording a case plays instead of synthesized speech: ``file`` (a WAV),
+    from ``start`` to ``end`` seconds, saying ``transcript`` with ``words`` timed as
+    ``(text, start, end)`` seconds from the part's start (e.g. a human voice, see
+    :mod:`bargein.bench.human`)."""
+
+    file: str
+    start: float
+    end: float
+    transcript: str
+    words: tuple[tuple[str, float, float], ...]
+
+
+@dataclass(frozen=True)
 class Background:
     """Noise under the whole case: ``kind`` none/white/pink/babble at ``snr_db`` below the
     user's speech level (the reference speech level for cases without speech)."""
@@ -192,6 +210,8 @@ class BenchCase:
     sentences: int | None = None
     phrase: str | None = None
     burst: str | None = None
+    #: recorded speech played instead of synthesizing ``text`` (one part, or two for a pause)
+    recording: tuple[RecordedPart, ...] = ()
 
     @property
     def agent_opens(self) -> bool:
@@ -202,6 +222,8 @@ class BenchCase:
         """JSON-ready form."""
         data = asdict(self)
         data["parts"] = list(self.parts)
+        if not self.recording:
+            del data["recording"]
         return data
 
 
@@ -279,7 +301,7 @@ class RenderedCase:
     STT and the metrics know the words) and the level its background is set against."""
 
     case: BenchCase
-    speech: list[SynthesizedSpeech | AudioFrame] = field(default_factory=list)
+    speech: list[SynthesizedSpeech | AudioFrame | UserSpeech] = field(default_factory=list)
     speech_rms: float = REFERENCE_SPEECH_RMS
 
     @property
@@ -289,15 +311,22 @@ class RenderedCase:
 
 
 async def render_case(case: BenchCase, sample_rate: int = 16000) -> RenderedCase:
-    """Synthesize the user's side of ``case`` (espeak-ng speech, or a noise burst)."""
+    """Synthesize the user's side of ``case`` (espeak-ng speech, or a noise burst), or cut it
+    from its recordings."""
     out = RenderedCase(case)
+    if case.recording:
+        from bargein.bench.human import recorded_part_speech
+
+        out.speech = [recorded_part_speech(part, sample_rate) for part in case.recording]
+        out.speech_rms = _active_rms(np.concatenate([s.audio.to_float() for s in out.speech]))
+        return out
     if case.kind == "noise":
         rng = np.random.default_rng(case.seed)
         make = cough if case.burst == "cough" else knock
         level = REFERENCE_SPEECH_RMS * 10 ** (rng.uniform(*BURST_LEVEL_DB) / 20)
         out.speech = [make(rng, sample_rate, level)]
         return out
-    tts = _tts(case.voice, sample_rate)
+    tts = caller_tts(case.voice, sample_rate)
     texts = case.parts if case.kind == "pause" else (case.text,)
     out.speech = [await tts.synthesize(text) for text in texts]
     out.speech_rms = _active_rms(np.concatenate([s.audio.to_float() for s in out.speech]))
@@ -305,10 +334,11 @@ async def render_case(case: BenchCase, sample_rate: int = 16000) -> RenderedCase
 
 
 @functools.lru_cache(maxsize=64)
-def _tts(voice: Voice, sample_rate: int) -> Any:
+def caller_tts(voice: Voice, sample_rate: int = 16000) -> Any:
+    """The espeak-ng voice of a simulated caller (cached per voice and rate). Its lines are
+    "already thought": no synthesis latency is charged to the clock."""
     from bargein.providers.espeak_tts import EspeakTTS
 
-    # the simulated user's lines are "already thought": no synthesis latency
     return EspeakTTS(voice=voice.name, rate=voice.rate, pitch=voice.pitch,
                      volume=voice.volume, sample_rate=sample_rate, ttfb=Fixed(0.0))
 
@@ -386,11 +416,18 @@ async def background_bed(case: BenchCase, duration: float, speech_rms: float,
                          sample_rate: int = 16000) -> AudioFrame | None:
     """``duration`` seconds of the case's background noise at its SNR below ``speech_rms``,
     or None for a clean line. Deterministic for the case."""
-    bg = case.background
+    return await noise_bed(case.background, case.seed, duration, speech_rms, sample_rate)
+
+
+async def noise_bed(background: Background, seed: int, duration: float, speech_rms: float,
+                    sample_rate: int = 16000) -> AudioFrame | None:
+    """``duration`` seconds of ``background`` noise at its SNR below ``speech_rms``, or None
+    for a clean line. The same ``seed`` gives the same noise."""
+    bg = background
     if bg.kind == "none" or bg.snr_db is None:
         return None
     n = math.ceil(duration * sample_rate)
-    rng = np.random.default_rng(case.seed + 7919)
+    rng = np.random.default_rng(seed + 7919)
     if bg.kind == "white":
         x = rng.standard_normal(n)
     elif bg.kind == "pink":

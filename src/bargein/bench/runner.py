@@ -157,8 +157,9 @@ async def _render(case: BenchCase, sample_rate: int) -> _Rendered:
     key = (case.id, case.seed, sample_rate)
     if key not in _RENDERED:
         rendered = await render_case(case, sample_rate)
-        speech = [UserSpeech.synthesized(s) if isinstance(s, SynthesizedSpeech)
-                  else UserSpeech.sound(s) for s in rendered.speech]
+        speech = [s if isinstance(s, UserSpeech) else UserSpeech.synthesized(s)
+                  if isinstance(s, SynthesizedSpeech) else UserSpeech.sound(s)
+                  for s in rendered.speech]
         bed = await background_bed(case, _plan_seconds(case, rendered), rendered.speech_rms,
                                    sample_rate)
         _RENDERED[key] = (rendered, speech, bed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from bargein.audio.frame import AudioFrame
 from bargein.providers.stt import STT, SpeechEvent, SpeechEventType, STTCapabilities, STTStream
@@ -12,7 +13,9 @@ from bargein.providers.stt import STT, SpeechEvent, SpeechEventType, STTCapabili
 
 class HybridSTT:
     """INTERIM transcripts from ``interim`` (e.g. pocketsphinx), FINALs from ``final``
-    (e.g. Whisper). Both get every frame; each one's other kind of event is dropped.
+    (e.g. Whisper). Both get every frame; each one's other kind of event is dropped. The
+    final recognizer has the last word: when its final is empty, an empty interim comes
+    first, so listeners drop the fast recognizer's guess instead of keeping it.
 
     The default offline pairing is ``HybridSTT(PocketsphinxSTT(), WhisperSTT())``.
     """
@@ -58,8 +61,13 @@ class HybridSTTStream(STTStream):
 
     async def _pump(self, stream: STTStream, keep: SpeechEventType) -> None:
         async for event in stream:
-            if event.type is keep:
-                self._emit(event)
+            if event.type is not keep:
+                continue
+            if keep is SpeechEventType.FINAL and not event.text.strip():
+                # the accurate recognizer heard no words: the fast one's guesses (words in
+                # a cough, in "uh-huh") are withdrawn before the empty final
+                self._emit(replace(event, type=SpeechEventType.INTERIM))
+            self._emit(event)
 
     def _on_frame(self, frame: AudioFrame, start: float) -> None:
         self._start()

@@ -1,0 +1,125 @@
+"""Runtime bugs the soak found (`bargein soak`), each reduced to a minimal call on the real
+stack. The docstring of each test names the soak scenario that found it (``--seed S --only
+K``, run before the fix)."""
+
+from __future__ import annotations
+
+import pytest
+from test_faults import (
+    Q1,
+    Q2,
+    assert_history_is_what_was_heard,
+    assert_second_question_answered,
+    settle,
+    two_questions,
+)
+
+from bargein.providers.faults import FaultyVAD
+from bargein.sim import run_simulation
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_vad_reset_keeps_the_session_timeline(make_call):
+    """Soak seed 2, scenario 259: after a stuck VAD was reset, the new VAD stream counted
+    its times from its own start, so every later voice began ~10 s in the past; with a turn
+    limit of 8 s every barge-in "exceeded" it and the agent cut in again and again."""
+    from bargein.providers.silero_vad import SileroVAD
+
+    vad = FaultyVAD(SileroVAD(), "stuck", after=1.5)
+    call, _first, second = run_simulation(two_questions(make_call, vad=vad))
+    starts = [e.time for e in call.named("user_state_changed") if e.new_state == "speaking"]
+    later = [t for t in starts if t > second.start - 1.0]
+    assert later and abs(later[0] - second.start) < 0.3, (starts, second.start)
+    assert_history_is_what_was_heard(call)
+    assert_second_question_answered(call, second)
+
+
+MONOLOGUE = ("I called last week about my internet. It kept dropping every evening. "
+             "Then my neighbour said it was the router. So I bought a new one myself. "
+             "But it still drops, and I am really tired of it.")
+
+
+def test_a_duration_cut_in_before_any_transcript_keeps_the_turn_and_answers_it_once(make_call):
+    """Soak seed 1, scenario 12: with a recognizer that gives finals only (Whisper), an 8 s
+    limit fired before a word of the monologue was transcribed. The cut-in's refocusing
+    reply had no words to refocus on and answered the previous question again, and the
+    monologue's final, arriving after the cut-in, was dropped as already answered."""
+    from bargein.agent import UserTurnLimit
+
+    async def scenario():
+        call = await make_call(turn_limit=UserTurnLimit(max_duration=5.0),
+                               interim_results=False)
+        first, _ = await call.user_says(Q1, at=1.0)
+        await first.done()
+        await settle(call, 1)
+        monologue, _ = await call.user_says(MONOLOGUE)
+        await monologue.done()
+        await settle(call, 3)
+        await call.close()
+        return call
+
+    call = run_simulation(scenario())
+    assert [e.reason for e in call.named("user_turn_exceeded")] == ["duration"]
+    users = [m.content for m in call.session.history if m.role == "user"]
+    assert len(users) == 2 and users[0] == Q1 and "internet" in users[1], users
+    replies = [e.speech for e in call.named("speech_created") if e.source == "generate_reply"]
+    assert len(replies) == 2, replies  # one answer per turn: Q1 is not answered again
+    assert_history_is_what_was_heard(call)
+
+
+def test_an_empty_final_of_the_accurate_recognizer_withdraws_the_fast_ones_guess(make_call):
+    """Soak seed 2, scenarios 104 and 195 (pocketsphinx interims + Whisper finals): the
+    fast recognizer heard words in a cough and in "Uh-huh." ("fat", "fall off"), Whisper
+    heard none; the session took the empty final for a lost transcript, reported an STT
+    error and answered the guessed words as the caller's turn."""
+    from bargein.providers.hybrid_stt import HybridSTT
+    from bargein.providers.oracle_stt import GroundTruth, OracleSTT
+    from bargein.providers.types import WordTiming
+
+    guess = GroundTruth([WordTiming("fall", 1.05, 1.2), WordTiming("off", 1.2, 1.35)])
+
+    def hybrid(truth):  # the accurate one hears nothing in it
+        return HybridSTT(OracleSTT(guess), OracleSTT(GroundTruth()))
+
+    async def scenario():
+        call = await make_call(stt_factory=hybrid)
+        said, _ = await call.user_says("Uh-huh.", at=1.0)
+        await said.done()
+        await settle(call, 0)
+        await call.close()
+        return call
+
+    call = run_simulation(scenario())
+    assert next(e.transcript for e in call.named("user_input_transcribed")) == "fall"
+    assert call.named("error") == []
+    assert [m for m in call.session.history if m.role == "user"] == []
+    assert call.named("speech_created") == []
+
+
+@pytest.mark.parametrize("noise", ["pink", "babble"])
+def test_a_stuck_vad_is_noticed_on_a_noisy_line(make_call, noise):
+    """Soak seed 2, scenarios 61 and 247: on a line with pink noise, a VAD stuck at
+    "speaking" was never noticed (the watchdog waited for 3 s of near-silence, measured
+    against the quietest frame so far, which pink or babble noise never gives), and the
+    agent stayed deaf for the rest of the call."""
+    from bargein.bench.cases import Background, noise_bed
+    from bargein.providers.silero_vad import SileroVAD
+
+    async def scenario():
+        call = await make_call(vad=FaultyVAD(SileroVAD(), "stuck", after=1.5))
+        bed = await noise_bed(Background(noise, 10.0), 1, 60.0, 0.1)
+        call.sim.play_background(bed)
+        first, _ = await call.user_says(Q1, at=1.0)
+        await first.done()
+        await settle(call, 1)
+        second, _ = await call.user_says(Q2)
+        await second.done()
+        await settle(call, 2)
+        await call.close()
+        return call, second
+
+    call, second = run_simulation(scenario())
+    (error,) = [e for e in call.named("error") if e.source == "vad"]
+    assert "reset" in str(error.error)
+    assert_second_question_answered(call, second)
