@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -18,6 +19,10 @@ R = TypeVar("R")
 RAY_LOCAL = "local"
 #: Callback of finished jobs, in the order they finish: ``(index of the job, its result)``.
 OnResult = Callable[[int, Any], None]
+#: Thread-count variables of the numeric libraries, set to 1 for worker processes (unless
+#: already set): a worker is one core's worth of work, and OpenBLAS would otherwise start a
+#: thread per core in every worker, which spin against each other (Ray does the same).
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def available_cores() -> int:
@@ -83,7 +88,8 @@ def _run_in_pool(job: Callable[..., R], jobs: list[tuple[Any, ...]], workers: in
     results: list[Any] = [None] * len(jobs)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {pool.submit(job, *args): i for i, args in enumerate(jobs)}
+        with _one_thread_per_worker():  # the workers start during the submits
+            futures = {pool.submit(job, *args): i for i, args in enumerate(jobs)}
         try:
             for future in concurrent.futures.as_completed(futures):
                 i = futures[future]
@@ -102,3 +108,17 @@ def _run_in_pool(job: Callable[..., R], jobs: list[tuple[Any, ...]], workers: in
                 future.cancel()
             raise
     return results
+
+
+@contextlib.contextmanager
+def _one_thread_per_worker() -> Iterator[None]:
+    """Set :data:`_THREAD_VARIABLES` the user left unset to 1 while workers are started
+    (a spawned process inherits the environment), then restore the environment."""
+    unset = [name for name in _THREAD_VARIABLES if name not in os.environ]
+    for name in unset:
+        os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        for name in unset:
+            os.environ.pop(name, None)
