@@ -8,6 +8,12 @@ The suite is the interruption benchmark (oracle STT, real Silero VAD and espeak-
 its workers, so the worker start-up (interpreter, imports, models) is in its time; Ray's own
 start (``ray.init``) is timed apart, since a cluster pays it once, not per suite. Every run
 must give the same results as the serial one (checked here: the script stops otherwise).
+The 1-worker run is this process: after the first round its models and caches are warm, an
+advantage the 2-worker and Ray runs do not get.
+
+Every process runs numeric libraries on one thread (``OMP_NUM_THREADS`` and friends set to 1
+here, as the pool and Ray do for their workers): otherwise OpenBLAS gives the 1-worker run a
+second thread on the other core, and the ratio would compare thread counts, not workers.
 
 The three runs are repeated ``--repeat`` times, in rounds (1 worker, 2 workers, Ray; then
 again), and each row gives the median round with the range: the machine is shared, and a
@@ -15,7 +21,10 @@ busy neighbour takes a core away from the pool for seconds at a time. Ray is sta
 each round (cold workers, as for the pool). Columns: wall seconds, speed (seconds of calls per
 wall second), the ratio of the medians to the 1-worker median, CPU seconds (this process and
 its worker processes; Ray's workers are not children of this process, so its CPU is not
-counted), and the 1-minute load average before each run.
+counted), cores used (those CPU seconds per wall second), the whole machine's CPU seconds
+during the run (/proc/stat) and the cores other jobs took (machine minus this run, per wall
+second): the 2 workers cannot run faster than the cores the other jobs leave them. The
+1-minute load average before each run is printed too.
 """
 
 from __future__ import annotations
@@ -31,7 +40,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bargein.markers import update_file
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")  # before numpy loads OpenBLAS (see the docstring)
+
+from bargein.markers import update_file  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SETTING = "words1-0.2"
@@ -50,6 +62,7 @@ class Row:
     cpus: list[float] = field(default_factory=list)
     loads: list[float] = field(default_factory=list)
     startups: list[float] = field(default_factory=list)
+    machine_cpus: list[float] = field(default_factory=list)
 
     @property
     def wall(self) -> float:
@@ -66,6 +79,15 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _machine_cpu() -> float:
+    """CPU seconds every process of the machine has used since boot (Linux /proc/stat:
+    all but idle and iowait), to see how much of the cores other jobs took during a run."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    ticks = [int(x) for x in fields]
+    busy = sum(ticks) - ticks[3] - ticks[4]  # idle, iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def run(row: Row, cases: int, seed: int, workers: int, ray: str | None) -> str:
     """One run of the suite, added to ``row``; returns its results as JSON."""
     from bargein import bench
@@ -73,11 +95,12 @@ def run(row: Row, cases: int, seed: int, workers: int, ray: str | None) -> str:
 
     settings = select_settings([SETTING], turn_limit_sentences=bench.TURN_LIMIT_SENTENCES)
     row.loads.append(os.getloadavg()[0])
-    cpu = _cpu()
+    cpu, machine = _cpu(), _machine_cpu()
     started = time.perf_counter()
     suite = bench.run_suite(bench.generate_cases(cases, seed), settings, seed=seed,
                             workers=workers, ray=ray)
     row.walls.append(time.perf_counter() - started)
+    row.machine_cpus.append(_machine_cpu() - machine)
     if ray is None:
         row.cpus.append(_cpu() - cpu)
     row.simulated = suite.simulated_seconds
@@ -100,18 +123,23 @@ def render(rows: list[Row], cases: int, seed: int, repeat: int) -> str:
         "run's time.",
         "",
         "| cores | backend | workers | load avg before | wall s | speed (sim s / wall s) "
-        "| ratio to 1 worker | CPU s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| ratio to 1 worker | CPU s | cores used | machine CPU s | other jobs' cores |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines = []
     for r in rows:
         cpu = "-" if not r.cpus else f"{statistics.median(r.cpus):.1f}"
+        used = "-" if not r.cpus else f"{statistics.median(r.cpus) / r.wall:.2f}"
+        machine = statistics.median(r.machine_cpus)
+        others = "-" if not r.cpus else \
+            f"{max(0.0, machine - statistics.median(r.cpus)) / r.wall:.2f}"
         note = (f" (+ {statistics.median(r.startups):.1f} s ray.init, not counted)"
                 if r.startups else "")
         loads = "/".join(f"{x:.1f}" for x in r.loads)
         lines.append(f"| {cores} | {r.backend}{note} | {r.workers} | {loads} "
                      f"| {r.wall:.1f} ({min(r.walls):.1f}-{max(r.walls):.1f}) "
-                     f"| {r.speed:.1f}x | {r.speed / base.speed:.2f}x | {cpu} |")
+                     f"| {r.speed:.1f}x | {r.speed / base.speed:.2f}x | {cpu} | {used} "
+                     f"| {machine:.1f} | {others} |")
     return "\n".join(head + lines)
 
 
