@@ -3,7 +3,7 @@
 Run: ``make bench-scale`` (or ``.venv/bin/python benchmarks/scaling.py``). Prints a Markdown
 table; ``--write`` also replaces the scaling section of benchmarks/README.md.
 
-The suite is the interruption benchmark (oracle STT, real Silero VAD and espeak-ng) on
+The suite is the interruption benchmark (oracle STT, real Silero VAD, espeak-ng, smart-turn) on
 ``--cases`` cases under one setting. Each backend runs the whole suite from a cold start of
 its workers, so the worker start-up (interpreter, imports, models) is in its time; Ray's own
 start (``ray.init``) is timed apart, since a cluster pays it once, not per suite. Every run
@@ -117,7 +117,8 @@ def render(rows: list[Row], cases: int, seed: int, repeat: int) -> str:
     head = [
         f"Machine: {cores} cores ({platform.machine()}), Python {platform.python_version()}. "
         f"Suite: `bargein bench` cases, {cases} cases (seed {seed}) under `{SETTING}`, oracle "
-        f"STT, real Silero VAD and espeak-ng; {base.simulated:.0f} s of calls per run. "
+        f"STT, real Silero VAD, espeak-ng and the smart-turn v3.2 turn detector; "
+        f"{base.simulated:.0f} s of calls per run. "
         f"{repeat} rounds in one invocation; median wall time (range in brackets); every run's "
         "results identical to the serial run's (checked). Worker start-up is inside each "
         "run's time.",
