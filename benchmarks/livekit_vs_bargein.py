@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT / "examples" / "agents"))  # for the examples' _comm
 from bargein import scenario  # noqa: E402
 from bargein.adapters import BargeinAgentAdapter, BuildContext  # noqa: E402
 from bargein.adapters.base import AgentAdapter  # noqa: E402
+from bargein.audio.levels import audible_spans  # noqa: E402
 from bargein.markers import markers, update_file  # noqa: E402
 from bargein.text import word_error_rate  # noqa: E402
 
@@ -128,15 +129,18 @@ def backchannel_outcome(result: Any) -> str:
     if not rate:
         return "kept talking"
     u = next(u for u in result.utterances if u.backchannel)
-    ends = [s.end for s in result.recording.segments
-            if s.party == "agent" and s.start <= u.end and s.end >= u.onset]
     cut = any(e.data["interrupted"] for e in result.timeline.of("agent_message"))
     resumed = [e for e in result.timeline.of("agent_false_interruption") if e.data["resumed"]]
     if cut:
         return "stopped for good: answer cut, then a reply to the backchannel"
-    if resumed and ends:
-        return (f"paused {ends[0] - u.onset:.2f} s after its onset, resumed "
-                f"{resumed[0].time - ends[0]:.2f} s later (false interruption)")
+    # the pause on the agent lane: the audible span playing at the onset ends, the next begins
+    rec = result.recording
+    spans = audible_spans(rec.stereo[:, 1], rec.sample_rate)
+    stop = next((i for i, (_, end) in enumerate(spans) if end > u.onset), None)
+    if resumed and stop is not None and stop + 1 < len(spans):
+        paused, again = spans[stop][1], spans[stop + 1][0]
+        return (f"paused {paused - u.onset:.2f} s after its onset, resumed "
+                f"{again - paused:.2f} s later (false interruption)")
     return "stopped or paused"
 
 
