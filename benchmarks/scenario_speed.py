@@ -12,7 +12,9 @@ rule-based LLM, and one of two real STT setups:
 - ``hybrid``: pocketsphinx interims + Whisper finals (``HybridSTT``).
 
 The speed factor is seconds of recording per wall second of the run, on the virtual clock
-(``scenario.run(..., live=False)``). Models are loaded once before any timed run (their
+(``scenario.run(..., live=False)``); the speed per CPU second (this process's CPU time, every
+thread of it) is what one core gets through when other jobs share the machine, and the load
+average before each setup says how busy it was. Models are loaded once before any timed run (their
 load time is printed separately); each setup then runs ``--repeat`` times and the median
 run is reported.
 """
@@ -74,6 +76,8 @@ class Row:
     setup: Setup
     audio_s: float
     walls: list[float]
+    cpus: list[float]
+    load: float
     success: bool
     barge_ins: int
     transcripts: list[str]
@@ -86,11 +90,16 @@ class Row:
     def factor(self) -> float:
         return self.audio_s / self.wall_s
 
+    @property
+    def cpu_factor(self) -> float:
+        return self.audio_s / statistics.median(self.cpus)
+
     def markdown(self) -> str:
         met = "yes" if self.factor >= TARGET else "**no**"
         spread = f"{min(self.walls):.2f}-{max(self.walls):.2f}"
         return (f"| {self.setup.name} | {self.setup.description} | {self.audio_s:.1f} | "
                 f"{self.wall_s:.2f} ({spread}) | {self.factor:.1f}x | {met} | "
+                f"{statistics.median(self.cpus):.2f} | {self.cpu_factor:.1f}x | {self.load:.1f} | "
                 f"{self.setup.note} |")
 
 
@@ -150,20 +159,23 @@ def run_setup(setup: Setup, repeat: int) -> Row:
     from bargein.adapters import BargeinAgentAdapter
 
     walls: list[float] = []
+    cpus: list[float] = []
+    load = os.getloadavg()[0]
     result = None
     for i in range(repeat):
         progress(f"{setup.name}: run {i + 1}/{repeat}")
         adapter = BargeinAgentAdapter(make_factory(setup), mode="limited")
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         result = scenario.run(f"scenario speed ({setup.name})", agent=adapter,
                               script=script())
         walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - cpu)
         progress(f"{setup.name}: {result.duration:.1f} s of audio in {walls[-1]:.2f} s "
                  f"({result.duration / walls[-1]:.1f}x), {result!r}")
     assert result is not None
     finals = [str(e.data.get("text", "")) for e in result.timeline.of("user_transcript")
               if e.data.get("final")]
-    return Row(setup, result.duration, walls, result.success,
+    return Row(setup, result.duration, walls, cpus, load, result.success,
                sum(u.barge_in for u in result.utterances), finals)
 
 
@@ -177,8 +189,8 @@ def render(rows: list[Row], notes: list[str], repeat: int) -> str:
         + ", ".join(notes) + ".",
         "",
         "| STT setup | recognizers | recording s | wall s | speed (sim s / wall s) "
-        f"| >= {TARGET:g}x | note |",
-        "|---|---|---|---|---|---|---|",
+        f"| >= {TARGET:g}x | CPU s | speed per CPU s | load avg before | note |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     return "\n".join(head + [r.markdown() for r in rows])
 

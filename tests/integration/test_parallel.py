@@ -44,22 +44,29 @@ def _run_scenarios(folder: Path, **where: object) -> dict[str, bytes]:
     return _files(folder)
 
 
-def test_scenario_reports_are_the_same_with_two_workers(tmp_path: Path) -> None:
-    serial = _run_scenarios(tmp_path / "serial", workers=1)
+@pytest.fixture(scope="module")
+def serial_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The report folder of the serial run, made once for the tests that compare with it."""
+    serial = _run_scenarios(tmp_path_factory.mktemp("serial"), workers=1)
     assert any(name.endswith("conversation.wav") for name in serial)
     assert "index.html" in serial
-    assert _run_scenarios(tmp_path / "two", workers=2) == serial
+    return serial
 
 
-def test_bench_suite_is_the_same_serially_with_two_workers_and_on_ray(tmp_path: Path) -> None:
+def test_scenario_reports_are_the_same_with_two_workers(
+        tmp_path: Path, serial_reports: dict[str, bytes]) -> None:
+    assert _run_scenarios(tmp_path / "two", workers=2) == serial_reports
+
+
+def test_bench_suite_is_the_same_serially_with_two_workers_and_on_ray(
+        tmp_path: Path, serial_reports: dict[str, bytes]) -> None:
     ray = pytest.importorskip("ray", reason="the extra 'ray' is not installed")
     serial = _bench_json(workers=1)
     assert _bench_json(workers=2) == serial
     ray.init(include_dashboard=False, log_to_driver=False, num_cpus=2)
     try:  # one Ray instance for both suites (it takes seconds to start)
         assert _bench_json(ray="local") == serial
-        scenarios_serial = _run_scenarios(tmp_path / "serial", workers=1)
-        assert _run_scenarios(tmp_path / "ray", ray="local") == scenarios_serial
+        assert _run_scenarios(tmp_path / "ray", ray="local") == serial_reports
     finally:
         ray.shutdown()
 

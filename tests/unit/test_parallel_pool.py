@@ -3,6 +3,7 @@ and errors cross from a worker to the caller intact."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 
@@ -20,6 +21,10 @@ def square_after_work(x: int, work: int) -> tuple[int, int]:
     return x * x, total
 
 
+def thread_variables(_: int) -> tuple[str | None, str | None]:
+    return os.environ.get("OPENBLAS_NUM_THREADS"), os.environ.get("OMP_NUM_THREADS")
+
+
 def fail_with_missing_extra(_: int) -> None:
     raise MissingExtraError("ray", "ray", "--ray")
 
@@ -31,6 +36,14 @@ def test_two_workers_return_results_in_input_order() -> None:
                            on_result=lambda i, _: seen.append(i))
     assert results == [square_after_work(*job) for job in jobs]
     assert sorted(seen) == list(range(6))
+
+
+def test_workers_run_numeric_libraries_on_one_thread_unless_told_otherwise(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's choice is kept
+    assert run_in_order(thread_variables, [(1,), (2,)], workers=2) == [("1", "3"), ("1", "3")]
+    assert "OPENBLAS_NUM_THREADS" not in os.environ  # this process is left as it was
 
 
 def test_one_worker_runs_here_in_order() -> None:

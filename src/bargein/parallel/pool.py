@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -18,6 +19,10 @@ R = TypeVar("R")
 RAY_LOCAL = "local"
 #: Callback of finished jobs, in the order they finish: ``(index of the job, its result)``.
 OnResult = Callable[[int, Any], None]
+#: Thread-count variables of the numeric libraries, set to 1 for worker processes (unless
+#: already set): a worker is one core's worth of work, and OpenBLAS would otherwise start a
+#: thread per core in every worker, which spin against each other (Ray does the same).
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def available_cores() -> int:
@@ -53,7 +58,9 @@ def run_in_order(job: Callable[..., R], jobs: Sequence[tuple[Any, ...]], *,
     ``ray``: None, :data:`RAY_LOCAL` for a Ray instance on this machine, or the address of a
     running cluster (``ray://head:10001``, ``auto``); ``workers`` then does not apply, the
     cluster schedules one task per job. ``job`` must be a module-level function and the
-    arguments and results picklable. ``on_result`` hears of every job as it finishes.
+    arguments and results picklable; a script that starts workers needs the
+    ``if __name__ == "__main__":`` guard (each worker imports the main module again).
+    ``on_result`` hears of every job as it finishes.
     """
     check_workers(workers)
     jobs = list(jobs)
@@ -81,7 +88,8 @@ def _run_in_pool(job: Callable[..., R], jobs: list[tuple[Any, ...]], workers: in
     results: list[Any] = [None] * len(jobs)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        futures = {pool.submit(job, *args): i for i, args in enumerate(jobs)}
+        with _one_thread_per_worker():  # the workers start during the submits
+            futures = {pool.submit(job, *args): i for i, args in enumerate(jobs)}
         try:
             for future in concurrent.futures.as_completed(futures):
                 i = futures[future]
@@ -89,8 +97,10 @@ def _run_in_pool(job: Callable[..., R], jobs: list[tuple[Any, ...]], workers: in
                     results[i] = future.result()
                 except BrokenProcessPool:
                     raise BargeinError(
-                        "a worker process died (out of memory, or killed); run again with "
-                        "fewer --workers") from None
+                        "a worker process died before finishing its job: out of memory or "
+                        "killed (run again with fewer --workers), or the script that started "
+                        "the workers has no `if __name__ == \"__main__\":` guard (workers "
+                        "import it again)") from None
                 if on_result is not None:
                     on_result(i, results[i])
         except BaseException:
@@ -98,3 +108,17 @@ def _run_in_pool(job: Callable[..., R], jobs: list[tuple[Any, ...]], workers: in
                 future.cancel()
             raise
     return results
+
+
+@contextlib.contextmanager
+def _one_thread_per_worker() -> Iterator[None]:
+    """Set :data:`_THREAD_VARIABLES` the user left unset to 1 while workers are started
+    (a spawned process inherits the environment), then restore the environment."""
+    unset = [name for name in _THREAD_VARIABLES if name not in os.environ]
+    for name in unset:
+        os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        for name in unset:
+            os.environ.pop(name, None)
