@@ -52,8 +52,10 @@ class Capabilities:
 #:   may be made at once, after the speech ended, with their own ``time``.
 #: - ``user_state`` and ``user_turn_exceeded`` are what the agent made of the caller; they
 #:   land on the timeline, where checks can read them.
-#: - ``user_message`` and ``agent_message`` together are the agent's history as it grew:
-#:   ``bargein soak`` checks that no caller turn is lost or answered twice with them.
+#: - ``user_message`` and ``agent_message`` together are the agent's history as it grew, and
+#:   ``history`` (reported once, when the agent closes) as it ended (a late transcript may
+#:   update a message): ``bargein soak`` checks that no caller turn is lost or answered
+#:   twice with them.
 ADAPTER_EVENTS = {
     "agent_words": "words (tuple of str) that started playing; text heard so far",
     "agent_state": "state: listening | thinking | speaking",
@@ -63,6 +65,7 @@ ADAPTER_EVENTS = {
     "user_transcript": "text, final (bool), discarded (optional bool: every word was said "
                        "over protected speech and dropped)",
     "user_message": "text of a user turn as it entered the agent's history",
+    "history": "messages (list of {role, text, interrupted}): the history as the call ended",
     "user_state": "state: listening | speaking (the agent's view of the caller, e.g. its VAD)",
     "user_turn_exceeded": "reason: sentences | words | duration, transcript",
     "agent_message": "text of a finished agent message, interrupted (bool)",
