@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-local-dev
 
-.PHONY: demo test test-unit lint bench bench-scenario bench-livekit bench-turn clean
+.PHONY: demo test test-unit lint bench bench-scenario bench-scale bench-livekit bench-turn clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ bench: $(STAMP)
 
 bench-scenario: $(STAMP)
 	$(PY) benchmarks/scenario_speed.py --write
+
+bench-scale: $(STAMP)
+	$(PY) benchmarks/scaling.py --write
 
 bench-livekit: $(STAMP)
 	$(PY) benchmarks/livekit_vs_bargein.py --write

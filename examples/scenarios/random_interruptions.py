@@ -1,5 +1,13 @@
-"""Random interruptions: the simulated caller leads five turns and barges in on about half
-of the agent's replies, at a random moment 0.5-2 s into what it hears.
+"""Random interruptions: after the greeting and a first question, the simulated caller leads
+five turns and barges in on about half of the agent's replies, at a random moment 0.5-2 s
+into what it hears. The script is the reference's random-interruption example as written:
+``agent()``, ``user(...)``, ``proceed(turns=5, interruptions=InterruptionConfig(...))``,
+``judge()``.
+
+``proceed`` picks up where the script left off: the agent answers the scripted question
+first (a reply that may be cut too), then the caller speaks. The bare ``judge()`` judges the
+scenario's ``criteria``: every barge-in stopped the agent within 0.6 s and got a complete
+reply, and the agent yielded every time.
 
     python examples/scenarios/random_interruptions.py [--seed N]
     bargein run examples/scenarios/random_interruptions.py --seed 7
@@ -29,13 +37,22 @@ RANDOM_INTERRUPTIONS = scenario.Scenario(
     "random interruptions over 5 turns",
     agent=interrupt_user_agent,
     description="The caller barges in on about half of the agent's replies.",
-    options={"user": CALLER, "seed": 3},
+    user=CALLER,
+    seed=3,
+    criteria=[scenario.recovered_after_interruptions(max_stop=0.6),
+              scenario.metric("yield_rate", at_least=1.0)],
     script=[
-        scenario.agent(),  # the greeting
-        scenario.proceed(turns=5, interruptions=scenario.InterruptionConfig(
-            probability=0.5, delay_range=(0.5, 2.0), strategy="random_phrase")),
-        scenario.judge([scenario.recovered_after_interruptions(max_stop=0.6),
-                        scenario.metric("yield_rate", at_least=1.0)]),
+        scenario.agent(),  # capture the opening greeting
+        scenario.user("I need help with my account"),
+        scenario.proceed(
+            turns=5,
+            interruptions=scenario.InterruptionConfig(
+                probability=0.5,  # interrupt ~50% of agent turns
+                delay_range=(0.5, 2.0),  # barge in 0.5-2 s after the agent starts speaking
+                strategy="random_phrase",  # pick from the built-in canned-phrase pool
+            ),
+        ),
+        scenario.judge(),
     ],
 )
 

@@ -21,6 +21,46 @@ console = Console(soft_wrap=True)  # paths and reasons must stay copyable
 err = Console(stderr=True, soft_wrap=True)
 
 
+_WORKERS_HELP = "Worker processes (default: the machine's cores; 1 runs in this process)."
+_RAY_HELP = ("Run as Ray tasks (extra 'ray'): --ray alone (last, or before another option) "
+             "starts Ray on this machine, --ray=ADDRESS joins a running cluster (e.g. "
+             "--ray=auto, --ray=ray://head:10001).")
+
+
+def _check_ray(ray: str | None) -> None:
+    """Refuse --ray at once when its extra is missing (before any work)."""
+    if ray is not None:
+        from bargein.parallel.ray_tasks import require_ray
+
+        require_ray()
+
+
+def _ray_alone(argv: list[str]) -> list[str]:
+    """``--ray`` without an address (last, or followed by another option) means Ray on this
+    machine: click has no option with an optional value, so it is spelled out here."""
+    from bargein.parallel import RAY_LOCAL
+
+    out = []
+    for i, arg in enumerate(argv):
+        follower = argv[i + 1] if i + 1 < len(argv) else None
+        if arg == "--ray" and (follower is None or follower.startswith("-")):
+            out.append(f"--ray={RAY_LOCAL}")
+        else:
+            out.append(arg)
+    return out
+
+
+def _workers(workers: int | None) -> int:
+    """--workers, checked (default: the machine's cores)."""
+    from bargein.parallel import available_cores
+
+    if workers is None:
+        return available_cores()
+    if workers < 1:
+        _fail(f"--workers must be at least 1, got {workers}")
+    return workers
+
+
 def _fail(message: str) -> None:
     _error_line(message)
     raise typer.Exit(2)
@@ -41,10 +81,14 @@ def run(
     embed_audio: bool = typer.Option(
         True, "--embed-audio/--link-audio",
         help="Put each recording inside its report page (default), or link the WAV file."),
+    workers: int | None = typer.Option(None, "--workers", help=_WORKERS_HELP),
+    ray: str | None = typer.Option(None, "--ray", metavar="[ADDRESS]", help=_RAY_HELP),
 ) -> None:
     """Run scenarios; exit code 1 if any fails."""
     from bargein.scenario.suite import LOG_FILE, collect, run_suite
 
+    processes = _workers(workers)
+    _check_ray(ray)
     try:
         writable_folder(report, "--report")
         entries = collect(paths)
@@ -64,7 +108,7 @@ def run(
             progress.advance(task)
 
         results = run_suite(entries, seed=seed, live=live, report_dir=report, on_done=done,
-                            embed_audio=embed_audio)
+                            embed_audio=embed_audio, workers=processes, ray=ray)
     _summary(results, time.perf_counter() - started)  # wall-clock-ok
     failed = [e for e in results if not e.passed]
     for entry in failed:
@@ -119,7 +163,8 @@ def demo(
         _fail("the example scenarios were not found: run `bargein demo` from a clone of the "
               "bargein repository (they live in examples/scenarios)")
     console.print(f"bargein demo: the example scenarios in {folder}, simulated offline\n")
-    run([folder], seed=None, report=report, live=False, embed_audio=True)
+    run([folder], seed=None, report=report, live=False, embed_audio=True, workers=None,
+        ray=None)
 
 
 def _examples_folder() -> Path | None:
@@ -166,9 +211,23 @@ def serve_command(
     stt: str = typer.Option("local", "--stt", help=_STT_HELP),
     record: Path | None = typer.Option(None, "--record",  # noqa: B008
                                        help="Folder for one stereo WAV per conversation."),
+    protocol: str = typer.Option("bargein", "--protocol",
+                                 help="bargein: the page and /ws; realtime: the OpenAI "
+                                      "Realtime protocol on /v1/realtime."),
+    allow_host: list[str] = typer.Option([], "--allow-host",  # noqa: B008
+                                         help="Another Host name clients use (NAME or "
+                                              "NAME:PORT; repeatable), e.g. a proxy's."),
+    max_sessions: int | None = typer.Option(None, "--max-sessions",
+                                            help="Open sessions at most (default: the "
+                                                 "measured capacity for --stt on this "
+                                                 "machine's cores)."),
+    busy_lag: float = typer.Option(25.0, "--busy-lag",
+                                   help="Refuse new sessions while the server's loop runs "
+                                        "this many ms late (median over 2 s)."),
 ) -> None:
     """Serve an agent over WebSocket with a web page to talk to it in the browser."""
     from bargein.live.agent_file import load_agent_file
+    from bargein.live.server import PROTOCOLS
     from bargein.live.server import main as run_server
 
     if stt not in ("local", "whisper", "oracle"):
@@ -176,14 +235,25 @@ def serve_command(
               "messages; for tests)")
     if not 0 <= port <= 65535:
         _fail(f"--port must be between 0 and 65535 (0: any free port), got {port}")
+    if protocol not in PROTOCOLS:
+        _fail(f"--protocol must be one of {', '.join(PROTOCOLS)}")
+    if max_sessions is not None and max_sessions < 1:
+        _fail("--max-sessions must be at least 1")
+    if not 0 < busy_lag < 60000:  # also refuses NaN
+        _fail("--busy-lag must be a number of milliseconds above 0")
     spec = load_agent_file(path)
 
     def ready(server) -> None:  # type: ignore[no-untyped-def]
-        console.print(f"bargein serve: {spec.name} on {server.url} (Ctrl+C to stop)",
+        where = (f" (Realtime endpoint ws://{server.host}:{server.port}/v1/realtime)"
+                 if server.protocol == "realtime" else "")
+        console.print(f"bargein serve: {spec.name} on {server.url}{where} ({server.protocol} "
+                      f"protocol, at most {server.max_sessions} sessions; Ctrl+C to stop)",
                       highlight=False)
 
     raise typer.Exit(run_server(spec, host=host, port=port, token=token, stt=stt,
-                                record_dir=record, on_ready=ready))
+                                record_dir=record, protocol=protocol,
+                                allowed_hosts=allow_host, max_sessions=max_sessions,
+                                busy_lag=busy_lag / 1000, on_ready=ready))
 
 
 @app.command("bench")
@@ -196,11 +266,15 @@ def bench_command(
     plot: Path | None = typer.Option(None, "--plot", help="Write the SVG plot here."),  # noqa: B008
     write_readme: bool = typer.Option(False, "--write-readme",
                                       help="Update the table in benchmarks/README.md."),
+    workers: int | None = typer.Option(None, "--workers", help=_WORKERS_HELP),
+    ray: str | None = typer.Option(None, "--ray", metavar="[ADDRESS]", help=_RAY_HELP),
 ) -> None:
     """Run the interruption benchmark against bargein's agent and print the table."""
     from bargein import bench
     from bargein.adapters.bench_agent import select_settings
 
+    processes = _workers(workers)
+    _check_ray(ray)
     try:
         chosen = select_settings(setting, turn_limit_sentences=bench.TURN_LIMIT_SENTENCES)
     except ValueError as exc:
@@ -217,7 +291,7 @@ def bench_command(
     if write_readme:
         base = _examples_folder()
         readme = (base.parents[1] if base else Path.cwd()) / "benchmarks" / "README.md"
-    data = bench.run_benchmark(chosen, cases, seed)
+    data = bench.run_benchmark(chosen, cases, seed, workers=processes, ray=ray)
     bench.write_outputs(data, json_path=json_path, plot_path=plot, readme=readme,
                         command=f"bargein bench --cases {cases} --seed {seed}")
     console.print(bench.markdown_table(data), highlight=False)
@@ -311,7 +385,7 @@ def main() -> None:
     path that cannot work, a missing extra), each told in one ``error:`` line on stderr.
     """
     try:
-        code = app(standalone_mode=False)
+        code = app(args=_ray_alone(sys.argv[1:]), standalone_mode=False)
     except _USAGE_ERRORS as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # the help was printed already
             sys.exit(exc.exit_code)

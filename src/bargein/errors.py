@@ -33,6 +33,9 @@ class WavError(AudioFormatError):
         self.problem = problem
         super().__init__(f"{source}: {problem}")
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]  # crosses to a parent process
+        return type(self), (self.source, self.problem)
+
 
 class MissingExtraError(BargeinError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
@@ -45,6 +48,9 @@ class MissingExtraError(BargeinError, ImportError):
             f"{feature} needs the Python package {module!r}, which is not installed. "
             f"Install it with: pip install 'bargein[{extra}]'"
         )
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]  # crosses to a parent process
+        return type(self), (self.module, self.extra, self.feature)
 
 
 class OutputPathError(BargeinError):
@@ -83,6 +89,9 @@ class UnsupportedCapabilityError(BargeinError):
         super().__init__(
             f"adapter {adapter!r} does not support {capability!r}; {alternative}"
         )
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]  # crosses to a parent process
+        return type(self), (self.capability, self.adapter, self.alternative)
 
 
 class ScenarioError(BargeinError):

@@ -14,11 +14,15 @@ Two ways, both writing the scenario's report and showing its path when it fails:
           result = run_scenario(my_scenario, seed=3)
 
 A failed scenario fails the test with its reasoning and report path. Reports go to
-``--bargein-reports DIR`` (default ``out/pytest-reports``).
+``--bargein-reports DIR`` (default ``out/pytest-reports``), one folder per test named after
+its node id (file and test), so tests never write into each other's folders, also under
+pytest-xdist (``pytest -n auto``), where voice scenarios spread over the workers like any
+test and each worker loads the models once.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "its result as the voice_result fixture and fails if the scenario fails")
 
 
-def _runner(config: pytest.Config, node_name: str):  # type: ignore[no-untyped-def]
+def _runner(config: pytest.Config, node_id: str):  # type: ignore[no-untyped-def]
     from bargein._paths import writable_folder
     from bargein.errors import OutputPathError
     from bargein.scenario.definition import Scenario
@@ -53,7 +57,7 @@ def _runner(config: pytest.Config, node_name: str):  # type: ignore[no-untyped-d
         if not isinstance(scenario, Scenario):
             raise TypeError(f"run_scenario() takes a bargein Scenario, got "
                             f"{type(scenario).__name__}")
-        folder = root / _slug(node_name) / _slug(scenario.name)
+        folder = root / _slug(node_id) / _slug(scenario.name)
         try:  # before the run, not after it
             writable_folder(folder, "--bargein-reports")
             unwritable = None
@@ -74,7 +78,7 @@ def _runner(config: pytest.Config, node_name: str):  # type: ignore[no-untyped-d
 @pytest.fixture
 def run_scenario(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """Run a Scenario, write its report, fail the test if it fails."""
-    return _runner(request.config, request.node.name)
+    return _runner(request.config, request.node.nodeid)
 
 
 @pytest.fixture
@@ -84,7 +88,7 @@ def voice_result(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def
     if marker is None or not marker.args:
         raise pytest.UsageError("voice_result needs @pytest.mark.voice_scenario(<Scenario>)")
     seed = marker.kwargs.get("seed")
-    return _runner(request.config, request.node.name)(marker.args[0], seed=seed)
+    return _runner(request.config, request.node.nodeid)(marker.args[0], seed=seed)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -95,5 +99,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.fixturenames.append("voice_result")  # type: ignore[attr-defined]
 
 
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-")[:80] or "test"
+def _slug(name: str, limit: int = 80) -> str:
+    """A folder name for ``name``; a long one is cut and keeps a hash of the whole, so two
+    long test ids never share a folder."""
+    slug = "".join(c if c.isalnum() else "-" for c in name.lower()).strip("-") or "test"
+    if len(slug) <= limit:
+        return slug
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"{slug[:limit - 9].rstrip('-')}-{digest}"

@@ -191,6 +191,9 @@ def test_a_one_word_barge_in_shorter_than_min_duration_stops_the_agent(make_call
     assert voice < 0.5, f"{word!r} lasts {voice:.2f} s: not shorter than min_duration"
     assert handle.interrupted
     onset = utt.start + speech.words[0].start
-    last = call.room.last_agent_sample_before(onset + 2.0)
+    # the answer to the word itself may start within 2 s (end of turn at 0.4 s): look before it
+    answer = min((t for t, name, e in call.events if name == "agent_state_changed"
+                  and e.new_state == "speaking" and t > onset), default=onset + 2.0)
+    last = call.room.last_agent_sample_before(min(answer, onset + 2.0))
     print(f"\n{word!r}: {voice:.2f} s of voice, agent stopped {last - onset:.3f} s after onset")
     assert last - onset <= 0.5 + 0.04

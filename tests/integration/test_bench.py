@@ -106,7 +106,7 @@ def test_cli_bench_prints_the_table(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "| setting | takeover |" in out.stdout
     assert "x real time" in out.stdout
-    assert "[2/2 vad-0.2] 20/20 cases" in out.stderr
+    assert "[20/20 cases x 2 settings]" in out.stderr  # one progress line for the whole run
     data = json.loads((tmp_path / "r.json").read_text())
     assert [s["name"] for s in data["settings"]] == ["words1-0.2", "vad-0.2"]
     assert (tmp_path / "p.svg").read_text().startswith("<svg")

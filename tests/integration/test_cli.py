@@ -120,7 +120,7 @@ def test_missing_path_is_a_clear_error(tmp_path):
 def test_demo_runs_the_examples_and_writes_a_report(tmp_path):
     out = bargein("demo", "--report", str(tmp_path / "demo"))
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "5/5 passed" in out.stdout
+    assert "10/10 passed" in out.stdout
     index = (tmp_path / "demo" / "index.html").read_text()
     assert "barge-in recovery" in index and "uninterruptible announcement" in index
 
@@ -147,7 +147,36 @@ def test_pytest_plugin_fails_the_test_with_reason_and_report_path(tmp_path):
     assert "1 failed, 1 passed" in out.stdout
     assert "voice scenario 'promises a discount' failed" in out.stdout
     assert "missing ['fifty percent discount']" in out.stdout
-    assert f"report: {reports / 'test-bad' / 'promises-a-discount' / 'report.html'}" in out.stdout
+    folder = reports / "test-voice-py--test-bad" / "promises-a-discount"  # its node id
+    assert f"report: {folder / 'report.html'}" in out.stdout
+
+
+def test_pytest_plugin_under_xdist_spreads_scenarios_and_keeps_reports_apart(tmp_path):
+    pytest.importorskip("xdist", reason="pytest-xdist is not installed")
+    scenario_file(tmp_path, PASSING, name="my_scenarios.py")
+    body = textwrap.dedent('''
+        import os
+        import pytest
+        from my_scenarios import GOOD
+
+        @pytest.mark.voice_scenario(GOOD)
+        def test_same_name(voice_result):
+            assert voice_result.success
+            print("worker", os.environ.get("PYTEST_XDIST_WORKER"))
+    ''')
+    for name in ("test_a.py", "test_b.py"):  # same test name in two files
+        (tmp_path / name).write_text(body)
+    reports = tmp_path / "reports"
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "-n", "2", "-rP", "--bargein-reports", str(reports),
+                          str(tmp_path / "test_a.py"), str(tmp_path / "test_b.py")],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "2 passed" in out.stdout
+    assert {"worker gw0", "worker gw1"} <= set(out.stdout.splitlines())  # one each
+    for test in ("test-a-py--test-same-name", "test-b-py--test-same-name"):
+        result = json.loads((reports / test / "answers-hours" / "result.json").read_text())
+        assert result["success"] is True
 
 
 LIVEKIT_SCENARIO = '''

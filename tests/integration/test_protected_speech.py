@@ -60,7 +60,7 @@ def test_protected_barge_in_is_measured_apart(protected) -> None:
 
 def test_a_protected_speech_is_not_a_failed_yield_in_the_report(protected) -> None:
     page = render_report(protected)
-    assert "protected, not interrupted" in page
+    assert "protected: played on" in page
     assert "Protected barge-ins" in page
 
 
@@ -71,3 +71,31 @@ def test_suite_totals_pool_only_interruptible_barge_ins(protected, interruptible
     total = page[page.index('<tr class="total">'):]
     # the pooled stop latency is the interruptible scenario's alone
     assert f"{stop:.3f}" in total
+
+
+@pytest.mark.parametrize("next_step", [scenario.agent(), scenario.proceed(turns=1)],
+                         ids=["agent", "proceed"])
+def test_a_barge_in_the_agent_discarded_needs_no_reply(next_step) -> None:
+    """Issue 17 item 7: the caller talks over the end of the long protected reply; the agent
+    discards the words (its default) and says nothing more. That is by design: the script
+    goes on (``proceed``: the caller speaks next) instead of timing out after 30 s."""
+    result = scenario.run("discarded", agent=uninterruptable_agent("limited"), script=[
+        scenario.interrupt(OVER_IT, after=27.0, timeout=60), next_step])
+    assert result.success, result.reasoning
+    over_it = result.utterances[0]
+    [measure] = result.metrics.interruptions
+    reply_end = max(e.time for e in result.timeline.of("agent_stopped_speaking")
+                    if e.time < over_it.end + 1.0)
+    assert over_it.onset < reply_end < over_it.end  # the reply ended while the caller spoke
+    assert measure.protected and measure.not_interrupted is True
+    [discarded] = result.timeline.of("turn_discarded")
+    assert discarded.data["utterance"] == 0 and discarded.time < over_it.end + 5.0
+    finals = [e for e in result.timeline.of("user_transcript") if e.data["final"]]
+    assert finals[0].data.get("discarded") is True  # what the adapter reported
+    said = " ".join(e.data["text"] for e in result.timeline.of("agent_message"))
+    assert "refunded in full" not in said  # the dropped question was never answered
+    if next_step.kind == "proceed":
+        assert len(result.utterances) == 2  # the caller went on, and was answered
+        answered = [e for e in result.timeline.of("agent_message")
+                    if e.time > result.utterances[1].end]
+        assert answered and not answered[0].data["interrupted"]

@@ -201,11 +201,14 @@ def test_protected_speech_is_shown_as_protected_not_as_a_failure(protected_resul
     assert 'class="latency-label"' not in page  # no "stop 25.78 s" over protected speech
     transcript = page.split('<ol class="transcript">')[1].split("</ol>")[0]
     assert '<span class="tag protected">protected: uninterruptible</span>' in transcript
-    # without the flag, the same run shows the barge-in as not yielded
-    plain = render_report(dataclasses.replace(protected_result,
-                                              recording=dataclasses.replace(
-                                                  protected_result.recording,
-                                                  segments=[])))
+    # without the flags (the measure's and the segments'), the same run shows the barge-in
+    # as not yielded
+    metrics = protected_result.metrics
+    unflagged = [dataclasses.replace(m, protected=False) for m in metrics.interruptions]
+    plain = render_report(dataclasses.replace(
+        protected_result,
+        metrics=dataclasses.replace(metrics, interruptions=unflagged),
+        recording=dataclasses.replace(protected_result.recording, segments=[])))
     assert 'class="span-protected"' not in plain and '<span class="bad">no</span>' in plain
 
 

@@ -1,6 +1,6 @@
-"""``bargein serve``: a browser barges in through a fake microphone, 20 concurrent WebSocket
-sessions barge in with real speech recognition, and malformed frames close only their own
-connection.
+"""``bargein serve``: a browser barges in through a fake microphone, 20 concurrent callers
+barge in while both cores are busy with other work, and malformed frames close only their
+own connection.
 
 The server runs as a subprocess (``python -m bargein.cli serve``) on loopback, port 0. The
 browser test needs Debian's Chromium (``apt-get install -y chromium``): skipped without it
@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 from bargein.audio import AudioFrame, concat, write_wav
+from bargein.live.caller import ScriptedCaller
 
 pytestmark = pytest.mark.integration
 
@@ -52,6 +53,12 @@ FRAME = 320  # 20 ms
 # -- the server ---------------------------------------------------------------------------------
 
 
+def default_sigint() -> None:
+    """In the server's process: Ctrl+C works even when pytest itself runs with SIGINT
+    ignored (a background job), which the child would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Server:
     """``bargein serve`` in a subprocess; ``url`` once it listens."""
 
@@ -60,7 +67,8 @@ class Server:
                *args]
         env = {**os.environ, "COLUMNS": "200"}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=env, cwd=ROOT)
+                                     text=True, env=env, cwd=ROOT,
+                                     preexec_fn=default_sigint)
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -143,129 +151,6 @@ def check_barge_in(events: list[dict]) -> dict:
                      for w in e["words"])
     assert REPLY_START in reply.lower().replace(",", ""), reply
     return cut
-
-
-# -- a fake browser over the protocol -----------------------------------------------------------
-
-
-class FakeBrowser:
-    """Speaks the page's protocol: a microphone sending 20 ms frames in real time (silence,
-    then ``phrase`` once the agent's first speech has played ``barge_after`` seconds) and a
-    speaker that plays what it receives in real time and reports playout."""
-
-    def __init__(self, url: str, phrase: np.ndarray, barge_after: float = 1.0,
-                 words: tuple = ()) -> None:
-        self.url, self.phrase, self.barge_after = url, phrase, barge_after
-        self.words = words  # for an oracle server: sent as "truth" when the phrase starts
-        self.mic_samples = 0
-        self.events: list[dict] = []
-        self.queue: list[list[int]] = []  # [segment, samples left]
-        self.played: dict[int, int] = {}
-        self.received: dict[int, int] = {}
-        self.flushed: set[int] = set()
-        self.segment = 0
-        self.paused = False
-        self.speaking_at: int | None = None  # index in phrase, None = silent
-        self.triggered = False
-        self.finished = asyncio.Event()
-        self.close: tuple[int, str] | None = None
-        self.reply: list[str] = []
-
-    async def run(self, limit: float = 60.0) -> list[dict]:
-        async with connect(self.url, max_size=2**20) as ws:
-            await ws.send(json.dumps({"type": "hello", "protocol": 1, "sample_rate": RATE}))
-            ticker = asyncio.create_task(self._tick(ws))
-            try:
-                await asyncio.wait_for(self._receive(ws), limit)
-            except TimeoutError:
-                pass
-            finally:
-                ticker.cancel()
-                await asyncio.gather(ticker, return_exceptions=True)
-            if not self.close:
-                await ws.send(json.dumps({"type": "bye"}))
-        return self.events
-
-    async def _receive(self, ws) -> None:
-        try:
-            async for message in ws:
-                if isinstance(message, bytes):
-                    n = len(message) // 2
-                    self.queue.append([self.segment, n])
-                    self.received[self.segment] = self.received.get(self.segment, 0) + n
-                    continue
-                msg = json.loads(message)
-                kind = msg["type"]
-                if kind == "segment":
-                    self.segment = msg["segment"]
-                    self.played.setdefault(self.segment, 0)
-                elif kind == "flush":
-                    self.flushed.add(msg["segment"])
-                elif kind == "clear":
-                    self.queue = [c for c in self.queue if c[0] != msg["segment"]]
-                    self.played.pop(msg["segment"], None)
-                    self.paused = False  # a clear also ends a pause
-                elif kind == "pause":
-                    self.paused = True
-                elif kind == "resume":
-                    self.paused = False
-                elif kind == "event":
-                    self.events.append(msg)
-                    if msg["event"] == "agent_words_heard" and msg["speech"] == 2:
-                        self.reply += msg["words"]
-                        if "available" in self.reply:  # "...support team is available"
-                            return  # the agent answers the question: done
-        except ConnectionClosed as exc:
-            self.close = (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd else (1006, "")
-
-    async def _tick(self, ws) -> None:
-        loop = asyncio.get_running_loop()
-        next_at = loop.time()
-        while True:
-            next_at += FRAME / RATE
-            await asyncio.sleep(max(0.0, next_at - loop.time()))
-            for report in self._play(FRAME):
-                await ws.send(json.dumps(report))
-            if self.speaking_at == 0 and self.words:
-                offset = self.mic_samples / RATE
-                await ws.send(json.dumps({"type": "truth", "words": [
-                    {"text": w.text, "start": offset + w.start, "end": offset + w.end}
-                    for w in self.words]}))
-            await ws.send(self._mic_frame())
-            self.mic_samples += FRAME
-
-    def _mic_frame(self) -> bytes:
-        frame = np.zeros(FRAME, np.int16)
-        if self.speaking_at is not None:
-            part = self.phrase[self.speaking_at:self.speaking_at + FRAME]
-            frame[:len(part)] = part
-            self.speaking_at += FRAME
-            if self.speaking_at >= len(self.phrase):
-                self.speaking_at = None
-        return frame.astype("<i2").tobytes()
-
-    def _play(self, n: int) -> list[dict]:
-        reports, touched = [], set()
-        while n > 0 and self.queue and not self.paused:
-            chunk = self.queue[0]
-            take = min(n, chunk[1])
-            chunk[1] -= take
-            n -= take
-            self.played[chunk[0]] = self.played.get(chunk[0], 0) + take
-            touched.add(chunk[0])
-            if chunk[1] == 0:
-                self.queue.pop(0)
-        for seg in sorted(touched):
-            reports.append({"type": "played", "segment": seg, "samples": self.played[seg]})
-        for seg in list(self.flushed):
-            if seg in self.played and not any(c[0] == seg for c in self.queue) \
-                    and self.played[seg] >= self.received.get(seg, 0):
-                reports.append({"type": "done", "segment": seg, "samples": self.played[seg]})
-                self.flushed.discard(seg)
-        if not self.triggered and self.played.get(1, 0) >= self.barge_after * RATE:
-            self.triggered = True
-            self.speaking_at = 0
-        return reports
 
 
 # -- malformed input --------------------------------------------------------------------------
@@ -366,52 +251,79 @@ def test_each_kind_of_malformed_message_closes_with_a_clear_reason(oracle_server
             assert got[kind][1], f"{kind}: no close reason"
 
 
-def test_twenty_concurrent_sessions_barge_in_while_one_connection_is_fuzzed(
-        oracle_server, phrase, speech):
-    """20 fake browsers, started 0.5 s apart, each talk over the greeting 1 s into it (real
-    time, 20 ms frames); each session's real Silero VAD must hear it and stop the greeting,
-    and the agent must answer the question. Meanwhile one client keeps connecting and
-    sending malformed frames.
+@contextlib.contextmanager
+def cpu_hog():
+    """One busy-looping process per core for the duration (a loaded CI machine)."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(os.cpu_count() or 2)]
+    try:
+        yield
+    finally:
+        for proc in hogs:
+            proc.kill()
+            proc.wait()
 
-    Recognition is the oracle (the server runs ``--stt oracle``; each client sends the words
-    its audio says as a ``truth`` message): 20 real recognizers (pocketsphinx + Whisper) do
-    not run in real time on a 2-core machine next to 20 Silero VADs. The browser test below
-    uses real recognition."""
+
+def test_twenty_concurrent_callers_on_a_loaded_machine_get_served_or_a_clear_busy(
+        oracle_server, phrase, speech):
+    """20 scripted callers, started 0.5 s apart, each talk over the greeting 1 s into it
+    (real time, 20 ms frames), while a busy-looping process runs on every core and one more
+    client keeps connecting and sending malformed frames.
+
+    Admission control decides how many of them the loaded machine can play in real time:
+    every caller must either be refused at once with a clear "busy" (1013), or hold a whole
+    conversation in which the real Silero VAD heard the barge-in, the greeting stopped with
+    only what was heard, and the question was answered. Nobody is dropped midway, nobody
+    times out, and at least a handful are served.
+
+    Recognition is the oracle (the server runs ``--stt oracle``; each caller sends the words
+    its audio says as a ``truth`` message): 20 real recognizers do not run in real time on 2
+    cores next to 20 Silero VADs. The browser test below uses real recognition."""
     n = 20
 
-    async def one(i: int) -> FakeBrowser:
+    async def one(i: int) -> ScriptedCaller:
         await asyncio.sleep(0.5 * i)
-        browser = FakeBrowser(oracle_server.ws_url, phrase, barge_after=1.0,
-                              words=speech.words)
-        await browser.run(limit=60)
-        return browser
+        caller = ScriptedCaller(oracle_server.ws_url, phrase, barge_after=1.0,
+                                words=speech.words)
+        await caller.run(limit=90, ping_timeout=60)
+        return caller
 
     async def main():
         fuzzer = asyncio.create_task(fuzz(oracle_server.ws_url, rounds=60, seconds=25))
-        browsers = await asyncio.gather(*(one(i) for i in range(n)))
-        return browsers, await fuzzer
+        callers = await asyncio.gather(*(one(i) for i in range(n)))
+        return callers, await fuzzer
 
     started = time.monotonic()
-    browsers, fuzzed = asyncio.run(main())
+    with cpu_hog():
+        callers, fuzzed = asyncio.run(main())
     wall = time.monotonic() - started
-    latencies = []
-    for i, b in enumerate(browsers):
-        assert b.close is None, f"session {i} was closed: {b.close}"
-        cut = check_barge_in(b.events)
-        onset = next(e["t"] for e in named(b.events, "user_state_changed")
-                 if e["new"] == "speaking")
+    served, busy, latencies = [], [], []
+    for i, c in enumerate(callers):
+        if c.close is not None:
+            code, reason = c.close
+            assert code == 1013 and reason.startswith("server busy") and not c.events, \
+                f"caller {i} was closed: {c.close}"
+            busy.append(i)
+            continue
+        cut = check_barge_in(c.events)
+        onset = next(e["t"] for e in named(c.events, "user_state_changed")
+                     if e["new"] == "speaking")
         latencies.append(cut["t"] - onset)
+        served.append(i)
+    assert len(served) >= 3, f"only {len(served)} of {n} callers were served"
     assert len(fuzzed) >= len(FUZZ_KINDS)
     for kind, code, reason in fuzzed:
-        assert code in (1007, 1008, 1009), (kind, code, reason)
-    # the server's own log agrees: 20 conversations with one barge-in each
+        assert code in (1007, 1008, 1009, 1013), (kind, code, reason)
+    # the server's own log agrees: one barge-in in each conversation it served
     logs = [s for s in oracle_server.sessions()
             if any(e["event"] == "speech_done" for e in s["events"])
             and named(s["events"], "agent_interrupted")]
-    assert len(logs) >= n
-    print(f"\n{n} sessions in {wall:.1f} s; barge-in decided {min(latencies):.2f}-"
-          f"{max(latencies):.2f} s after the user's onset (median "
-          f"{sorted(latencies)[n // 2]:.2f}); {len(fuzzed)} malformed connections closed")
+    assert len(logs) >= len(served)
+    latencies.sort()
+    print(f"\n{n} callers under a CPU hog in {wall:.1f} s: {len(served)} served, "
+          f"{len(busy)} told busy; barge-in decided {latencies[0]:.2f}-{latencies[-1]:.2f} s "
+          f"after the onset (median {latencies[len(latencies) // 2]:.2f}); "
+          f"{len(fuzzed)} malformed connections closed")
 
 
 def _chromium() -> str:

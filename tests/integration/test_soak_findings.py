@@ -91,7 +91,7 @@ def test_an_empty_final_of_the_accurate_recognizer_withdraws_the_fast_ones_guess
         return call
 
     call = run_simulation(scenario())
-    assert [e.transcript for e in call.named("user_input_transcribed")][0] == "fall"
+    assert next(e.transcript for e in call.named("user_input_transcribed")) == "fall"
     assert call.named("error") == []
     assert [m for m in call.session.history if m.role == "user"] == []
     assert call.named("speech_created") == []

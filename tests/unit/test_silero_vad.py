@@ -171,6 +171,31 @@ def test_deterministic_and_history_is_exposed() -> None:
     assert 0.0 <= first.probability <= 1.0
 
 
+def test_a_reused_model_scores_like_a_new_one() -> None:
+    import gc
+
+    from bargein.providers import silero_vad
+
+    speech, _, _ = _padded("Hold on, that is not what I asked.", 16000)
+    other, _, _ = _padded("Mm-hmm.", 16000, lead=0.2)
+    key = (16000, None)
+    # a new model (nothing idle), run on other audio first: it carries state when dropped
+    while silero_vad._SHELF.take(key) is not None:
+        pass
+    fresh = _vad().stream(16000)
+    used = _vad().stream(16000)
+    used.push_frame(other)
+    fresh_windows = fresh.push_frame(speech) + fresh.flush()
+    fresh_probabilities = [w.probability for w in fresh.history]
+    del used
+    gc.collect()
+    assert silero_vad._SHELF.idle(key) == 1  # the dropped stream's model, reset
+    reused = _vad().stream(16000)
+    assert silero_vad._SHELF.idle(key) == 0  # ...went to the new stream
+    assert reused.push_frame(speech) + reused.flush() == fresh_windows
+    assert [w.probability for w in reused.history] == fresh_probabilities
+
+
 def test_invalid_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="activation_threshold"):
         _vad(activation_threshold=1.5)
@@ -178,3 +203,16 @@ def test_invalid_settings_are_refused() -> None:
         _vad(activation_threshold=0.5, deactivation_threshold=0.7)
     with pytest.raises(ValueError, match="min_silence_duration"):
         _vad(min_silence_duration=-1)
+
+
+def test_a_closed_stream_gives_its_model_back_at_once() -> None:
+    from bargein.providers import silero_vad
+
+    key = (16000, None)
+    stream = _vad().stream(16000)
+    idle = silero_vad._SHELF.idle(key)
+    stream.close()
+    stream.close()  # twice is harmless
+    assert silero_vad._SHELF.idle(key) == min(idle + 1, silero_vad._SHELF_SIZE)
+    with pytest.raises(RuntimeError, match="closed"):
+        stream.push_frame(AudioFrame.silence(0.02, 16000))

@@ -52,6 +52,10 @@ class Capabilities:
 #:   may be made at once, after the speech ended, with their own ``time``.
 #: - ``user_state`` and ``user_turn_exceeded`` are what the agent made of the caller; they
 #:   land on the timeline, where checks can read them.
+#: - ``user_transcript`` with ``discarded=True`` (a final one) says the agent dropped those
+#:   words on purpose (said over uninterruptible speech, with the agent's option to discard
+#:   them): the script then treats the caller's turn as answered by design instead of
+#:   waiting for a reply that is not meant to come.
 #: - ``user_message`` and ``agent_message`` together are the agent's history as it grew, and
 #:   ``history`` (reported once, when the agent closes) as it ended (a late transcript may
 #:   update a message): ``bargein soak`` checks that no caller turn is lost or answered
@@ -62,8 +66,8 @@ ADAPTER_EVENTS = {
     "agent_speech": "id (str), phase: started | ended, protected (bool: may not be "
                     "interrupted), interrupted (bool, when ended), source (optional: say | "
                     "generate_reply: a scripted line or an answer)",
-    "user_transcript": "text, final (bool), discarded (optional bool: every word was said "
-                       "over protected speech and dropped)",
+    "user_transcript": "text, final (bool), discarded (optional bool: the agent dropped "
+                       "these words, said over uninterruptible speech)",
     "user_message": "text of a user turn as it entered the agent's history",
     "history": "messages (list of {role, text, interrupted}): the history as the call ended",
     "user_state": "state: listening | speaking (the agent's view of the caller, e.g. its VAD)",

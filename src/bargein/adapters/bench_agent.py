@@ -75,6 +75,9 @@ class AgentSetting:
     endpointing: EndpointingOptions = field(default_factory=EndpointingOptions)
     turn_limit_sentences: int = 3
     stt: str = "oracle"
+    #: the local stack's turn detector (smart-turn v3.2 with the words; punctuation trusted
+    #: only with the oracle); False: the fixed ``endpointing.min_delay`` after every turn
+    turn_detector: bool = True
 
     def __post_init__(self) -> None:
         if self.stt not in STTS:
@@ -82,14 +85,17 @@ class AgentSetting:
 
     def adapter(self, case: _Case) -> AgentAdapter:
         """A fresh adapter for ``case`` (it opens with a long reply if the case needs it)."""
+        from bargein.providers.local_stack import default_turn_detector
         from bargein.providers.oracle_stt import GroundTruth, OracleSTT
 
         def build(ctx: BuildContext) -> tuple[Agent, AgentSession]:
             vad, tts, llm = shared_models()
             truth = ctx.truth if ctx.truth is not None else GroundTruth()
             recognizer = OracleSTT(truth) if self.stt == "oracle" else _hybrid_stt()
+            detector = default_turn_detector(trust_punctuation=self.stt == "oracle") \
+                if self.turn_detector else None
             session = AgentSession(
-                vad=vad, stt=recognizer, llm=llm, tts=tts,
+                vad=vad, stt=recognizer, llm=llm, tts=tts, turn_detector=detector,
                 interruption=self.interruption, endpointing=self.endpointing,
                 turn_limit=UserTurnLimit(max_sentences=self.turn_limit_sentences),
                 sample_rate=ctx.sample_rate)
@@ -102,7 +108,8 @@ class AgentSetting:
         opts = asdict(self.interruption)
         opts["backchannels"] = "default" if self.interruption.backchannels else "off"
         return {"name": self.name, "description": self.description, "interruption": opts,
-                "endpointing": asdict(self.endpointing)}
+                "endpointing": asdict(self.endpointing), "turn_detector": self.turn_detector,
+                "stt": self.stt}
 
 
 def default_sweep(*, turn_limit_sentences: int, stt: str = "oracle") -> list[AgentSetting]:
@@ -110,7 +117,10 @@ def default_sweep(*, turn_limit_sentences: int, stt: str = "oracle") -> list[Age
 
     "VAD only" is ``min_words=0``: the VAD alone decides, and with
     ``resume_false_interruption`` on the agent pauses first and resumes if no word comes.
-    ``words<N>`` needs N transcribed words that are not backchannels."""
+    ``words<N>`` needs N transcribed words that are not backchannels. Every setting runs with
+    the local stack's turn detector (the runtime's default) except the last two, which show
+    the fixed endpointing delays it replaces. With ``stt="hybrid"`` the names end in
+    ``+hybrid``."""
     off = frozenset[str]()
 
     def opts(**kw: Any) -> InterruptionOptions:
@@ -138,11 +148,20 @@ def default_sweep(*, turn_limit_sentences: int, stt: str = "oracle") -> list[Age
                      opts(min_duration=0.3, min_words=1)),
         AgentSetting("words1-0.2", "min_words 1, min_duration 0.2 s, backchannel filter",
                      opts(min_duration=0.2, min_words=1)),
+        AgentSetting("vad-0.5-fixed",
+                     "the defaults without a turn detector: a fixed 0.6 s after every turn "
+                     "(the defaults before the detector)",
+                     opts(min_duration=0.5), EndpointingOptions(min_delay=0.6),
+                     turn_detector=False),
         AgentSetting("words1-0.2-end1.5",
-                     "min_words 1, min_duration 0.2 s, backchannel filter, endpointing 1.5 s",
-                     opts(min_duration=0.2, min_words=1), EndpointingOptions(min_delay=1.5)),
+                     "min_words 1, min_duration 0.2 s, backchannel filter, no turn detector, "
+                     "a fixed 1.5 s after every turn (the best setting before the detector)",
+                     opts(min_duration=0.2, min_words=1), EndpointingOptions(min_delay=1.5),
+                     turn_detector=False),
     ]
-    return [replace(s, turn_limit_sentences=turn_limit_sentences, stt=stt) for s in sweep]
+    suffix = "" if stt == "oracle" else f"+{stt}"
+    return [replace(s, name=s.name + suffix, turn_limit_sentences=turn_limit_sentences, stt=stt)
+            for s in sweep]
 
 
 def select_settings(names: list[str] | None, *, turn_limit_sentences: int,
@@ -151,6 +170,8 @@ def select_settings(names: list[str] | None, *, turn_limit_sentences: int,
     sweep = default_sweep(turn_limit_sentences=turn_limit_sentences, stt=stt)
     if not names:
         return sweep
+    suffix = "" if stt == "oracle" else f"+{stt}"
+    names = [n if n.endswith(suffix) else n + suffix for n in names]
     by_name = {s.name: s for s in sweep}
     unknown = [n for n in names if n not in by_name]
     if unknown:

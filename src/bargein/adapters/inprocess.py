@@ -42,8 +42,9 @@ class BargeinAgentAdapter(AgentAdapter):
     Both modes report the boundaries of each speech (``agent_speech``, with ``protected`` for
     ``allow_interruptions=False`` and the ``source`` that made it), the messages entering the
     history (``agent_message``, ``user_message``, and the whole ``history`` when it closes),
-    the caller's state as the agent's VAD sees it (``user_state``) and turn-limit cut-ins
-    (``user_turn_exceeded``).
+    the caller's state as the agent's VAD sees it (``user_state``), turn-limit cut-ins
+    (``user_turn_exceeded``) and transcripts of words the agent discarded because they were
+    said over protected speech (``user_transcript`` with ``discarded=True``).
     """
 
     def __init__(self, factory: Factory, *, mode: Literal["full", "limited"] = "full",
@@ -71,9 +72,14 @@ class BargeinAgentAdapter(AgentAdapter):
                 "agent_words", time=e.time, words=e.words, text=e.heard_text))
         session.on("agent_state_changed", lambda e: report(
             "agent_state", time=e.time, state=e.new_state))
-        session.on("user_input_transcribed", lambda e: report(
-            "user_transcript", time=e.time, text=e.transcript, final=e.is_final,
-            discarded=e.discarded))
+
+        def on_transcript(event) -> None:  # type: ignore[no-untyped-def]
+            # said over uninterruptible speech and dropped: the turn is answered by design
+            flag = {"discarded": True} if event.discarded else {}
+            report("user_transcript", time=event.time, text=event.transcript,
+                   final=event.is_final, **flag)
+
+        session.on("user_input_transcribed", on_transcript)
 
         def on_item(event) -> None:  # type: ignore[no-untyped-def]
             if event.item.role == "assistant":

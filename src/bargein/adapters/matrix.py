@@ -43,6 +43,9 @@ def known_adapters() -> dict[str, Capabilities]:
     """
     adapters: list[Any] = [BargeinAgentAdapter(_no_factory, mode="full"),
                            BargeinAgentAdapter(_no_factory, mode="limited")]
+    from bargein.adapters.realtime import RealtimeAdapter
+
+    adapters.append(RealtimeAdapter("ws://127.0.0.1:8765/v1/realtime", name="realtime"))
     try:  # the LiveKit row needs the `livekit` extra (installed in dev, so docs have it)
         from bargein.adapters.livekit import LiveKitAgentAdapter
     except ImportError:

@@ -8,7 +8,8 @@ look again (:attr:`Endpointing.deadline`).
 - **Probe.** With a turn detector, each pause is judged: once the voice has been unvoiced for
   :data:`PROBE_PAUSE` (or when the VAD says the voice ended, if no probe ran), ``PROBE`` asks
   the detector whether the turn sounds complete; its answer comes back through
-  :meth:`Endpointing.predicted`.
+  :meth:`Endpointing.predicted`. At the same moment ``PREEMPT`` lets the session prepare the
+  reply (it is used only if the turn ends with the same words).
 - **Delay.** The utterance is complete after ``min_delay`` seconds of silence after the
   voice's offset on the audio when the turn sounds complete (or when there is no detector),
   ``max_delay`` when it sounds unfinished. Then the recognizer is asked for its final
@@ -17,9 +18,8 @@ look again (:attr:`Endpointing.deadline`).
   transcript, or ``max_wait`` after the last flush. Recognizers that acknowledge every flush
   (``STTCapabilities.acknowledges_flush``) never make the turn wait for a transcript that
   will not come.
-- **Preemption.** When the detector says "complete", ``PREEMPT`` lets the session prepare the
-  reply while the end is being confirmed; if the user's voice comes back first,
-  ``CANCEL_PREEMPT`` drops it.
+- **Preemption.** If the user's voice comes back before the turn ends, ``CANCEL_PREEMPT``
+  drops the reply being prepared.
 - **Blips.** A new voice holds the end of the turn while it lasts. A voice shorter than
   :data:`NOISE_BLIP` with no words recognized in it (a click, a knock, a breath) does not
   move the end of the turn: when it ends, the turn ends when it would have without it. Its
@@ -39,8 +39,9 @@ __all__ = ["NOISE_BLIP", "PROBE_PAUSE", "EndpointAction", "EndpointDecision", "E
 
 #: A voice shorter than this (seconds, onset to offset) with no words in it is a noise blip.
 NOISE_BLIP = 0.2
-#: Seconds of unvoiced frames inside the user's voice after which the turn detector is asked.
-PROBE_PAUSE = 0.2
+#: Seconds of unvoiced frames inside the user's voice after which the turn detector is asked
+#: (and the reply prepared).
+PROBE_PAUSE = 0.06
 
 _EPS = 1e-9
 
@@ -156,8 +157,7 @@ class Endpointing:
         if self._unvoiced_since is None:
             self._unvoiced_since = now
         if self.detector and not self._probed and now - self._unvoiced_since >= PROBE_PAUSE:
-            self._probed = True
-            return [EndpointDecision(EndpointAction.PROBE, now)]
+            return self._probe(now)
         return []
 
     def voice_ended(self, now: float, offset: float) -> list[EndpointDecision]:
@@ -169,17 +169,14 @@ class Endpointing:
             self._utterance = held
             self._probed, self._complete = True, held.complete
             decisions = []
-            if held.complete and not self._preempted:
-                self._preempted = True  # the blip cancelled the reply being prepared
+            if self.detector and not self._preempted:
+                self._preempted = True  # the blip dropped the reply being prepared
                 decisions.append(EndpointDecision(EndpointAction.PREEMPT, now))
             if held.flushed_at is not None:  # else its coming flush takes the blip along
                 decisions.append(self._flush(now, waited=False))
             return decisions + self.tick(now)
         self._utterance = _Utterance(offset, offset + self._delay(), complete=self._complete)
-        decisions = []
-        if self.detector and not self._probed:
-            self._probed = True
-            decisions.append(EndpointDecision(EndpointAction.PROBE, now))
+        decisions = self._probe(now) if self.detector and not self._probed else []
         return decisions + self.tick(now)
 
     def predicted(self, now: float, complete: bool) -> list[EndpointDecision]:
@@ -192,11 +189,7 @@ class Endpointing:
             u.complete = complete
             if u.flushed_at is None:
                 u.flush_due = u.offset + self._delay()
-        decisions = []
-        if complete and not self._preempted:
-            self._preempted = True
-            decisions.append(EndpointDecision(EndpointAction.PREEMPT, now))
-        return decisions + self.tick(now)
+        return self.tick(now)
 
     def transcript(self, now: float, *, final: bool, has_words: bool) -> list[EndpointDecision]:
         """A transcript arrived (``has_words``: it holds recognized words). Only an interim
@@ -242,6 +235,17 @@ class Endpointing:
         if self.detector and self._complete is not True:
             return self.options.max_delay
         return self.options.min_delay
+
+    def _probe(self, now: float) -> list[EndpointDecision]:
+        """Ask the detector about this pause, and let the reply be prepared meanwhile: the
+        detector's answer sets the delay, the words at the end decide whether the prepared
+        reply is used."""
+        self._probed = True
+        decisions = [EndpointDecision(EndpointAction.PROBE, now)]
+        if not self._preempted:
+            self._preempted = True
+            decisions.append(EndpointDecision(EndpointAction.PREEMPT, now))
+        return decisions
 
     def _new_pause(self, now: float) -> list[EndpointDecision]:
         """The voice goes on: the pause being judged (and any reply prepared for it) is over."""

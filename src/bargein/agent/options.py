@@ -78,24 +78,23 @@ class UserTurnLimit:
 
 @dataclass(frozen=True)
 class EndpointingOptions:
-    """When a user turn is complete.
+    """When a user turn is complete (the rules: ``bargein.agent.endpointing``).
 
-    ``min_delay`` seconds of silence after the end of the user's speech (the VAD's offset,
-    measured on the audio, so it does not move with the VAD's analysis windows) end the
-    utterance when the turn sounds complete, or always without a turn detector;
-    ``max_delay`` when the session's turn detector hears an unfinished turn ("a table
-    for ..."). The turn is taken when its final transcript arrives.
-    ``preemptive_generation``: with a turn detector, start preparing the reply (LLM and TTS,
-    nothing played) as soon as the turn sounds complete; it is used if the turn really ended
-    with the same words, and dropped without a sound if the user goes on. ``max_wait`` bounds how
-    long the session waits for that final transcript before it uses the latest interim.
-    ``min_delay`` should exceed the VAD's own decision delay after the offset (for the
-    default Silero settings: ``min_silence_duration`` 0.4 s plus up to about 0.13 s of window
-    and boundary refinement, 0.512 s measured); when the VAD decides later than
-    ``offset + min_delay``, the utterance ends at the decision instead.
+    - ``min_delay``: seconds of silence after the end of the user's speech (the VAD's offset,
+      measured on the audio, so it does not move with the VAD's analysis windows) that end
+      the utterance when the turn sounds complete, or always without a turn detector. When
+      the VAD decides later than ``offset + min_delay`` (its own silence wait: 0.4-0.51 s
+      for the default Silero settings), the utterance ends at that decision instead.
+    - ``max_delay``: the same when the session's turn detector hears an unfinished turn
+      ("a table for ...").
+    - ``max_wait``: how long the session waits for the final transcript after the
+      utterance ended before it takes the latest interim.
+    - ``preemptive_generation``: with a turn detector, start preparing the reply (LLM and
+      TTS, nothing played) at the user's first pause; it is used if the turn ended with the
+      same words and history, and dropped without a sound if the user goes on.
     """
 
-    min_delay: float = 0.6
+    min_delay: float = 0.4
     max_wait: float = 3.0
     max_delay: float = 2.5
     preemptive_generation: bool = True

@@ -151,6 +151,10 @@ class Recognition:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._stt_stream.aclose()
+        close = getattr(self._vad_stream, "close", None)  # optional: frees its model now
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
 
     # -- input -----------------------------------------------------------------------------------
 

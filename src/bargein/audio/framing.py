@@ -61,10 +61,13 @@ class FrameAssembler:
                 f"expected {self.sample_rate} Hz audio, got {chunk.sample_rate} Hz "
                 "(mixed sample rates in one stream)"
             )
+        if not self._pending and len(chunk.data) == self._step:
+            return [chunk]  # already one whole frame (frames are immutable: pass it on)
         self._pending += chunk.data
         out = []
         while len(self._pending) >= self._step:
-            out.append(AudioFrame(bytes(self._pending[: self._step]), self.sample_rate))
+            out.append(AudioFrame._unchecked(bytes(self._pending[: self._step]),
+                                             self.sample_rate))
             del self._pending[: self._step]
         return out
 

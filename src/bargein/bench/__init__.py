@@ -76,15 +76,18 @@ HEADING = "## Interruption benchmark"
 
 def run_benchmark(settings: Sequence[Setting], count: int = 300, seed: int = 0, *,
                   stt: str = "oracle",
-                  progress: Callable[[str], None] | None = stderr_progress) -> dict[str, Any]:
+                  progress: Callable[[str], None] | None = stderr_progress,
+                  workers: int = 1, ray: str | None = None) -> dict[str, Any]:
     """Generate ``count`` cases for ``seed``, run them under ``settings`` (their adapters),
-    and return the JSON-ready result. ``stt`` names the agents' recognizer in the report."""
+    and return the JSON-ready result. ``stt`` names the agents' recognizer in the report;
+    ``workers`` and ``ray`` say where the cases run (:func:`run_suite`)."""
     cases = generate_cases(count, seed)
     if progress is not None:
         counts = ", ".join(f"{sum(c.kind == k for c in cases)} {k}" for k in KINDS)
         progress(f"bargein bench: {len(cases)} cases ({counts}), seed {seed}, "
                  f"{len(settings)} settings, {stt} STT")
-    suite = run_suite(cases, settings, stt=stt, seed=seed, progress=progress)
+    suite = run_suite(cases, settings, stt=stt, seed=seed, progress=progress,
+                      workers=workers, ray=ray)
     return suite.to_dict()
 
 

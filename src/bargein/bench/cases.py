@@ -39,6 +39,7 @@ import numpy as np
 from bargein.audio.frame import AudioFrame
 from bargein.providers.latency import Fixed
 from bargein.providers.tts import SynthesizedSpeech
+from bargein.scenario.user_audio import UserSpeech
 
 __all__ = [
     "BACKCHANNELS",
@@ -47,6 +48,7 @@ __all__ = [
     "TURN_LIMIT_SENTENCES",
     "Background",
     "BenchCase",
+    "RecordedPart",
     "RenderedCase",
     "Voice",
     "active_rms",
@@ -156,6 +158,20 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class RecordedPart:
+    """A stretch of a recording a case plays instead of synthesized speech: ``file`` (a WAV),
+    from ``start`` to ``end`` seconds, saying ``transcript`` with ``words`` timed as
+    ``(text, start, end)`` seconds from the part's start (e.g. a human voice, see
+    :mod:`bargein.bench.human`)."""
+
+    file: str
+    start: float
+    end: float
+    transcript: str
+    words: tuple[tuple[str, float, float], ...]
+
+
+@dataclass(frozen=True)
 class Background:
     """Noise under the whole case: ``kind`` none/white/pink/babble at ``snr_db`` below the
     user's speech level (the reference speech level for cases without speech)."""
@@ -195,6 +211,8 @@ class BenchCase:
     sentences: int | None = None
     phrase: str | None = None
     burst: str | None = None
+    #: recorded speech played instead of synthesizing ``text`` (one part, or two for a pause)
+    recording: tuple[RecordedPart, ...] = ()
 
     @property
     def agent_opens(self) -> bool:
@@ -205,6 +223,8 @@ class BenchCase:
         """JSON-ready form."""
         data = asdict(self)
         data["parts"] = list(self.parts)
+        if not self.recording:
+            del data["recording"]
         return data
 
 
@@ -282,7 +302,7 @@ class RenderedCase:
     STT and the metrics know the words) and the level its background is set against."""
 
     case: BenchCase
-    speech: list[SynthesizedSpeech | AudioFrame] = field(default_factory=list)
+    speech: list[SynthesizedSpeech | AudioFrame | UserSpeech] = field(default_factory=list)
     speech_rms: float = REFERENCE_SPEECH_RMS
 
     @property
@@ -292,8 +312,15 @@ class RenderedCase:
 
 
 async def render_case(case: BenchCase, sample_rate: int = 16000) -> RenderedCase:
-    """Synthesize the user's side of ``case`` (espeak-ng speech, or a noise burst)."""
+    """Synthesize the user's side of ``case`` (espeak-ng speech, or a noise burst), or cut it
+    from its recordings."""
     out = RenderedCase(case)
+    if case.recording:
+        from bargein.bench.human import recorded_part_speech
+
+        out.speech = [recorded_part_speech(part, sample_rate) for part in case.recording]
+        out.speech_rms = active_rms(np.concatenate([s.audio.to_float() for s in out.speech]))
+        return out
     if case.kind == "noise":
         rng = np.random.default_rng(case.seed)
         make = cough if case.burst == "cough" else knock

@@ -107,8 +107,13 @@ def speed_line(data: dict[str, Any], machine: str = "") -> str:
     """Simulation speed of the run (wall time: differs between runs)."""
     sp = data["speed"]
     where = f" on {machine}" if machine else ""
+    ran_on = sp.get("ran_on", "1 process")
+    per_worker = ""
+    if ran_on != "1 process" and sp.get("speed_per_worker"):
+        per_worker = f"; {sp['speed_per_worker']:.0f}x per worker"
     return (f"Speed: {sp['simulated_seconds']:.0f} s of calls simulated in "
-            f"{sp['wall_seconds']:.1f} s of wall time{where}: {sp['speed']:.0f}x real time "
+            f"{sp['wall_seconds']:.1f} s of wall time{where}, {ran_on}: "
+            f"{sp['speed']:.0f}x real time{per_worker} "
             f"({len(data['settings'])} settings x {data['count']} cases).")
 
 

@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -48,7 +49,7 @@ from bargein.scenario.call import SimulatedCall
 from bargein.scenario.metrics import compute, response_after
 from bargein.scenario.user_audio import UserSpeech
 
-__all__ = ["AdapterSetting", "CaseResult", "Setting", "run_case"]
+__all__ = ["AdapterSetting", "CaseResult", "Setting", "run_case", "run_case_settings"]
 
 SAMPLE_RATE = 16000
 LEAD_IN = 0.3  # seconds of silence before the user speaks, when the agent is silent
@@ -145,7 +146,9 @@ def _plan_seconds(case: BenchCase, rendered: RenderedCase) -> float:
 
 
 _Rendered = tuple[RenderedCase, list[UserSpeech], AudioFrame | None]
-_RENDERED: dict[tuple[str, int, int], _Rendered] = {}
+#: Rendered cases kept per process (a suite runs all settings of one case in a row).
+_RENDERED_KEPT = 8
+_RENDERED: OrderedDict[tuple[str, int, int], _Rendered] = OrderedDict()
 
 
 async def _render(case: BenchCase, sample_rate: int) -> _Rendered:
@@ -154,11 +157,15 @@ async def _render(case: BenchCase, sample_rate: int) -> _Rendered:
     key = (case.id, case.seed, sample_rate)
     if key not in _RENDERED:
         rendered = await render_case(case, sample_rate)
-        speech = [UserSpeech.synthesized(s) if isinstance(s, SynthesizedSpeech)
-                  else UserSpeech.sound(s) for s in rendered.speech]
+        speech = [s if isinstance(s, UserSpeech) else UserSpeech.synthesized(s)
+                  if isinstance(s, SynthesizedSpeech) else UserSpeech.sound(s)
+                  for s in rendered.speech]
         bed = await background_bed(case, _plan_seconds(case, rendered), rendered.speech_rms,
                                    sample_rate)
         _RENDERED[key] = (rendered, speech, bed)
+        while len(_RENDERED) > _RENDERED_KEPT:
+            _RENDERED.popitem(last=False)
+    _RENDERED.move_to_end(key)
     return _RENDERED[key]
 
 
@@ -183,6 +190,16 @@ async def run_case(case: BenchCase, adapter: AgentAdapter,
     result = run.measure(error)
     result.wall = time.perf_counter() - started  # wall-clock-ok
     return result
+
+
+def run_case_settings(case: BenchCase, settings: Sequence[Setting],
+                      sample_rate: int = SAMPLE_RATE) -> list[CaseResult]:
+    """Run ``case`` under each setting, each in its own virtual-time loop (one job of a
+    suite: the case's audio is rendered once and heard by every setting)."""
+    from bargein.sim.run import run_simulation
+
+    return [run_simulation(run_case(case, setting.adapter(case), sample_rate))
+            for setting in settings]
 
 
 class _CaseRun:

@@ -1,14 +1,16 @@
 """A suite: every case under every setting, the per-setting summaries, and the targets.
 
-:func:`run_suite` runs each case in its own virtual-time loop
-(:func:`~bargein.bench.runner.run_case`), :func:`summarize` turns a setting's case results
-into rates and percentiles, and :func:`meets` says which of the benchmark's :data:`TARGETS` a
-summary meets. The speed figures (seconds of recording per wall second) are the only part
-that changes from run to run.
+:func:`run_suite` runs each case under every setting, each run in its own virtual-time loop
+(:func:`~bargein.bench.runner.run_case_settings`), here or spread over worker processes or a
+Ray cluster (:mod:`bargein.parallel`: results in case order, byte-identical to a serial run);
+:func:`summarize` turns a setting's case results into rates and percentiles, and :func:`meets`
+says which of the benchmark's :data:`TARGETS` a summary meets. The speed figures (seconds of
+recording per wall second) are the only part that changes from run to run.
 """
 
 from __future__ import annotations
 
+import pickle
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -18,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from bargein.bench.cases import KINDS, TURN_LIMIT_SENTENCES, BenchCase
-from bargein.bench.runner import SAMPLE_RATE, CaseResult, Setting, run_case
+from bargein.bench.runner import SAMPLE_RATE, CaseResult, Setting, run_case_settings
+from bargein.parallel import check_workers, describe_backend, run_in_order
 from bargein.scenario.metrics import TALK_OVER_LIMIT, YIELD_WINDOW
 
 __all__ = ["TARGETS", "SuiteResult", "meets", "run_suite", "stderr_progress", "summarize"]
@@ -37,7 +40,9 @@ TARGETS: dict[str, tuple[str, str, float]] = {
 
 @dataclass
 class SuiteResult:
-    """Every case result per setting, and the wall time of each setting's run."""
+    """Every case result per setting; the worker seconds each setting took (``wall``: the
+    sum of its cases' run times, whichever process ran them), the run's ``elapsed`` wall
+    time and what ran it (``ran_on``: "1 process", "2 worker processes", "Ray local"...)."""
 
     settings: list[Setting]
     cases: list[BenchCase]
@@ -45,6 +50,8 @@ class SuiteResult:
     wall: dict[str, float] = field(default_factory=dict)
     seed: int = 0
     stt: str = "oracle"
+    elapsed: float = 0.0
+    ran_on: str = "1 process"
 
     def summaries(self) -> dict[str, dict[str, Any]]:
         """:func:`summarize` of each setting, by name."""
@@ -57,13 +64,20 @@ class SuiteResult:
 
     @property
     def wall_seconds(self) -> float:
-        """Wall seconds of all runs."""
-        return sum(self.wall.values())
+        """Wall seconds of the whole run (the sum of the settings' worker seconds if no
+        elapsed time was recorded)."""
+        return self.elapsed or sum(self.wall.values())
 
     @property
     def speed(self) -> float:
         """Simulated seconds per wall second, over the whole suite."""
         return self.simulated_seconds / self.wall_seconds if self.wall_seconds else 0.0
+
+    @property
+    def speed_per_worker(self) -> float:
+        """Simulated seconds per worker second: the speed of one core."""
+        busy = sum(self.wall.values())
+        return self.simulated_seconds / busy if busy else 0.0
 
     def to_dict(self, *, cases: bool = True) -> dict[str, Any]:
         """JSON-ready form. Deterministic for a seed, except the ``speed`` section."""
@@ -88,7 +102,9 @@ class SuiteResult:
             "simulated_seconds": round(self.simulated_seconds, 1),
             "wall_seconds": round(self.wall_seconds, 2),
             "speed": round(self.speed, 1),
-            "per_setting": {name: {"wall_seconds": round(w, 2),
+            "ran_on": self.ran_on,
+            "speed_per_worker": round(self.speed_per_worker, 1),
+            "per_setting": {name: {"worker_seconds": round(w, 2),
                                    "speed": round(sum(r.duration for r in self.results[name])
                                                   / w, 1) if w else None}
                             for name, w in self.wall.items()},
@@ -99,34 +115,58 @@ class SuiteResult:
 def run_suite(cases: list[BenchCase], settings: Iterable[Setting], *,
               stt: str = "oracle", seed: int = 0,
               progress: Callable[[str], None] | None = None,
-              sample_rate: int = SAMPLE_RATE) -> SuiteResult:
-    """Run every case under every setting, each case in its own virtual-time loop.
+              sample_rate: int = SAMPLE_RATE, workers: int = 1,
+              ray: str | None = None) -> SuiteResult:
+    """Run every case under every setting, each run in its own virtual-time loop.
 
     Each :class:`Setting` makes the adapter of each case; ``stt`` names the recognizer the
-    agents use, for the report. ``progress`` gets one line now and then.
+    agents use, for the report. ``workers`` > 1 spreads the cases over that many worker
+    processes, ``ray`` over a Ray cluster (see :func:`bargein.parallel.run_in_order`; the
+    settings must then be picklable); the results are the same as a serial run's.
+    ``progress`` gets one line now and then, for the whole run.
     """
-    from bargein.sim.run import run_simulation
-
     settings = list(settings)
+    check_workers(workers)
     for setting in settings:
         if not isinstance(setting, Setting):
             raise TypeError(f"settings must have name, description, adapter(case) and "
                             f"to_dict(), got {type(setting).__name__}")
-    suite = SuiteResult(settings, list(cases), seed=seed, stt=stt)
-    for number, setting in enumerate(settings, 1):
-        results: list[CaseResult] = []
-        started = time.perf_counter()  # wall-clock-ok: reported speed
-        for i, case in enumerate(suite.cases, 1):
-            results.append(run_simulation(run_case(case, setting.adapter(case), sample_rate)))
-            if progress is not None and (i % 25 == 0 or i == len(suite.cases)):
-                wall = time.perf_counter() - started  # wall-clock-ok
-                sim = sum(r.duration for r in results)
-                progress(f"[{number}/{len(settings)} {setting.name}] {i}/{len(suite.cases)} "
-                         f"cases, {sim:.0f} s simulated in {wall:.1f} s "
-                         f"({sim / wall if wall else 0:.0f}x real time)")
-        suite.wall[setting.name] = time.perf_counter() - started  # wall-clock-ok
-        suite.results[setting.name] = results
+    suite = SuiteResult(settings, list(cases), seed=seed, stt=stt,
+                        ran_on=describe_backend(len(cases), workers, ray))
+    if ray is not None or min(workers, len(cases)) > 1:
+        _check_picklable(settings)
+    jobs = [(case, settings, sample_rate) for case in suite.cases]
+    started = time.perf_counter()  # wall-clock-ok: reported speed
+    finished = {"cases": 0, "simulated": 0.0}
+    every = max(1, min(25, len(jobs) // 10))
+
+    def on_result(_: int, results: list[CaseResult]) -> None:
+        finished["cases"] += 1
+        finished["simulated"] += sum(r.duration for r in results)
+        done, sim = finished["cases"], finished["simulated"]
+        if progress is not None and (done % every == 0 or done == len(jobs)):
+            wall = time.perf_counter() - started  # wall-clock-ok
+            progress(f"[{done}/{len(jobs)} cases x {len(settings)} settings] {sim:.0f} s "
+                     f"simulated in {wall:.1f} s ({sim / wall if wall else 0:.0f}x real time, "
+                     f"{suite.ran_on})")
+
+    per_case = run_in_order(run_case_settings, jobs, workers=workers, ray=ray,
+                            on_result=on_result)
+    suite.elapsed = time.perf_counter() - started  # wall-clock-ok
+    for k, setting in enumerate(settings):
+        suite.results[setting.name] = [results[k] for results in per_case]
+        suite.wall[setting.name] = sum(r.wall for r in suite.results[setting.name])
     return suite
+
+
+def _check_picklable(settings: list[Setting]) -> None:
+    try:
+        pickle.dumps(settings)
+    except Exception as exc:
+        raise ValueError(
+            "to run in worker processes, settings must be picklable (module-level classes "
+            f"and functions, no lambdas or closures): {type(exc).__name__}: {exc}; or run "
+            "with workers=1") from None
 
 
 def stderr_progress(line: str) -> None:

@@ -81,8 +81,14 @@ class Limits:
     """Audio may arrive at most this many times faster than real time, sustained..."""
     audio_burst: float = 5.0
     """...plus this many seconds of audio at once (network jitter)."""
-    hello_timeout: float = 10.0
-    """Seconds the client has to send its ``hello``."""
+    hello_timeout: float = 5.0
+    """Seconds a connection has to open its WebSocket and send its ``hello`` (a waiting
+    connection holds no session slot, but it does hold a socket)."""
+    idle_timeout: float = 60.0
+    """A session whose client sends nothing for this many seconds is closed."""
+    ping_timeout: float = 60.0
+    """Seconds a WebSocket keepalive ping may wait for its pong (generous: a busy machine
+    answers late, and a dead client is also noticed by its silence)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

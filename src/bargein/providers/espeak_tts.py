@@ -25,17 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import math
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 
 from bargein.audio.frame import AudioFrame, check_sample_rate, concat
-from bargein.audio.resample import resample
 from bargein.providers import _espeak_lib as _es
+from bargein.providers._espeak_render import Segment, Voice, render_sentence
 from bargein.providers.latency import Fixed, Latency, WorkTimer
 from bargein.providers.tts import SynthesizedSpeech, TTSChunk
 from bargein.providers.types import WordTiming
@@ -48,12 +46,6 @@ __all__ = ["EspeakTTS", "list_variants", "list_voices"]
 MIN_RATE = 80
 MAX_RATE = 450
 
-# A sample counts as audible above this level (about -60 dBFS); espeak's pauses are exact zeros.
-_AUDIBLE = 32
-# Silence kept before the first and after the last audible sample of a sentence.
-_PAD_SECONDS = 0.005
-# How far past its espeak position a word's audible onset is looked for.
-_MAX_ONSET_SHIFT = 0.06
 # Sentence boundaries: sentence punctuation (and closing quotes/brackets), then white space.
 _SENTENCE_BREAK = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
 # A period after these (or after a single capital letter, an initial) does not end a sentence.
@@ -92,19 +84,6 @@ def _variant_names() -> set[str]:
 
 # Voice names espeak accepted already (checking one loads espeak and its dictionary).
 _known_voices: set[str] = set()
-
-
-@dataclass(frozen=True, slots=True)
-class _Segment:
-    """One sentence rendered at the output rate.
-
-    ``words`` are (char_start, char_end, start) in the original text, ``start`` in seconds
-    from the segment's first sample; each word ends where the next starts, the segment's last
-    word at the segment's end.
-    """
-
-    audio: AudioFrame
-    words: tuple[tuple[int, int, float], ...]
 
 
 class EspeakTTS:
@@ -155,7 +134,6 @@ class EspeakTTS:
         self.voice = voice.strip()
         self._espeak_voice = self._check_voice()
         native = _es.catalogue().sample_rate
-        self._native_rate = native
         # Sentences other than the last span a whole number of 20 ms, which maps to a whole
         # number of output samples at any rate that is a multiple of 50 Hz (8, 16, 24,
         # 44.1, 48 kHz...): sentence offsets and word times are then the same at every rate.
@@ -240,57 +218,25 @@ class EspeakTTS:
         n = len(words) if final else sum(1 for w in words if w.start < end)
         inside = tuple(words[:n])
         del words[:n]
-        return TTSChunk(frame=AudioFrame(data, rate), offset=start / rate, words=inside)
+        # a non-empty, whole-sample slice of rendered audio
+        return TTSChunk(frame=AudioFrame._unchecked(data, rate), offset=start / rate,
+                        words=inside)
 
     # -- rendering (runs in the executor) ----------------------------------------------------
 
-    def _render_all(self, text: str, spans: list[tuple[int, int]]) -> list[_Segment]:
+    def _render_all(self, text: str, spans: list[tuple[int, int]]) -> list[Segment]:
         return [self._render(text, span, i + 1 == len(spans)) for i, span in enumerate(spans)]
 
-    def _render(self, text: str, span: tuple[int, int], last: bool) -> _Segment:
+    def _render(self, text: str, span: tuple[int, int], last: bool) -> Segment:
         """Speak one sentence, trim it and time its words; output-rate audio."""
         start, end = span
-        sentence = text[start:end]
-        with _es.session() as espeak:
-            self._apply(espeak)
-            pcm, events = espeak.synth(sentence, end_pause=not last)
-        native = self._native_rate
-        x = np.frombuffer(pcm, dtype="<i2")
-        word_events = [
-            (pos - 1, pos - 1 + length, ms)
-            for kind, pos, length, ms in events
-            if kind == _es.EVENT_WORD
-        ]
-        audible = np.flatnonzero(np.abs(x.astype(np.int32)) > _AUDIBLE)
-        pad = round(_PAD_SECONDS * native)
-        if len(audible):
-            # Exactly ``pad`` samples of silence around the speech (zeros added if espeak
-            # starts or stops abruptly).
-            cut = int(audible[0]) - pad
-            stop = int(audible[-1]) + 1 + pad
-        else:  # nothing audible (should not happen for text with words): keep it all
-            cut, stop = 0, max(1, len(x))
-        if not last:
-            # Keep espeak's pause after the sentence, cut to a whole quantum of samples.
-            q = self._quantum
-            stop = cut + max(math.ceil((stop - cut) / q), round((len(x) - cut) / q)) * q
-        samples = _take(x, cut, stop)
-        anchors = _word_anchors(sentence, word_events, x, native)
-        local = _time_words(sentence, anchors, cut, len(samples))
-        frame = resample(AudioFrame.from_int16(samples, native), self._sample_rate)
-        words = tuple((start + cs, start + ce, t / native) for cs, ce, t in local)
-        return _Segment(audio=frame, words=words)
-
-    def _apply(self, espeak: _es.Session) -> None:
-        """Set this instance's voice and parameters on a fresh espeak session."""
-        err = espeak.set_voice(self._espeak_voice)
-        if err != _es.EE_OK:
-            raise ValueError(f"espeak-ng could not select voice {self.voice!r} (code {err})")
-        espeak.set_parameter(_es.PARAM_RATE, self.rate)
-        espeak.set_parameter(_es.PARAM_PITCH, self.pitch)
-        espeak.set_parameter(_es.PARAM_VOLUME, self.volume)
-        espeak.set_parameter(_es.PARAM_RANGE, 50)
-        espeak.set_parameter(_es.PARAM_WORDGAP, 0)
+        segment = render_sentence(Voice(self._espeak_voice, self.rate, self.pitch,
+                                          self.volume, self._sample_rate, self._quantum),
+                                   text[start:end], last)
+        if not start:
+            return segment
+        words = tuple((start + cs, start + ce, t) for cs, ce, t in segment.words)
+        return Segment(audio=segment.audio, words=words)
 
     def _check_voice(self) -> str:
         """The name to give espeak for ``self.voice``; ValueError if espeak lacks it."""
@@ -402,92 +348,7 @@ def _capped(text: str, span: tuple[int, int]) -> list[tuple[int, int]]:
     return pieces
 
 
-def _take(x: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """``x[start:stop]`` with zeros where the range runs past either end of ``x``."""
-    out = np.zeros(stop - start, np.int16)
-    a, b = max(start, 0), min(stop, len(x))
-    if b > a:
-        out[a - start : b - start] = x[a:b]
-    return out
-
-
-def _written_spans(sentence: str) -> list[tuple[int, int]]:
-    """Character spans of :func:`bargein.text.words` in ``sentence``."""
-    spans = []
-    pos = 0
-    for w in written_words(sentence):
-        i = sentence.index(w, pos)
-        spans.append((i, i + len(w)))
-        pos = i + len(w)
-    return spans
-
-
-def _word_anchors(
-    sentence: str, events: list[tuple[int, int, int]], x: np.ndarray, native: int
-) -> list[tuple[int, int, int | None]]:
-    """Each written word with the native sample where espeak starts it (None: no event).
-
-    An event belongs to the written word that contains its first character, else to the
-    next written word (espeak may point at the punctuation before a word: "3.5"), else to
-    the last one. A word with several events starts at the earliest.
-    """
-    spans = _written_spans(sentence)
-    first: list[int | None] = [None] * len(spans)
-    for ev_start, _ev_end, ms in events:
-        owner = None
-        for k, (ws, we) in enumerate(spans):
-            if ws <= ev_start < we or ev_start < ws:
-                owner = k
-                break
-        if owner is None:
-            owner = len(spans) - 1
-        sample = round(ms * native / 1000)
-        if first[owner] is None or sample < first[owner]:
-            first[owner] = sample
-    out = []
-    limit = round(_MAX_ONSET_SHIFT * native)
-    pad = round(_PAD_SECONDS * native)
-    for (ws, we), s in zip(spans, first, strict=True):
-        if s is not None and s < len(x) and abs(int(x[s])) <= _AUDIBLE:
-            # espeak's position is on silence (its lead-in, a plosive's closure): move to
-            # the audible onset when it comes soon.
-            ahead = np.flatnonzero(np.abs(x[s : s + limit].astype(np.int32)) > _AUDIBLE)
-            if len(ahead):
-                s = max(s, s + int(ahead[0]) - pad)
-        out.append((ws, we, s))
-    return out
-
-
-def _time_words(
-    sentence: str, anchors: list[tuple[int, int, int | None]], cut: int, length: int
-) -> list[tuple[int, int, float]]:
-    """(char_start, char_end, start sample) per written word on the trimmed audio.
-
-    Words without their own, strictly later espeak position join the word before them;
-    each such group shares its span by characters. The first word starts at 0.
-    """
-    groups: list[tuple[int, list[tuple[int, int]]]] = []  # (start sample, word spans)
-    for ws, we, s in anchors:
-        start = None if s is None else s - cut
-        if not groups:
-            groups.append((0, [(ws, we)]))
-        elif start is not None and start > groups[-1][0] and start < length:
-            groups.append((start, [(ws, we)]))
-        else:
-            groups[-1][1].append((ws, we))
-    out: list[tuple[int, int, float]] = []
-    for g, (g_start, members) in enumerate(groups):
-        g_end = groups[g + 1][0] if g + 1 < len(groups) else length
-        weights = [max(1, we - ws) for ws, we in members]
-        total = sum(weights)
-        acc = 0
-        for (ws, we), w in zip(members, weights, strict=True):
-            out.append((ws, we, g_start + (g_end - g_start) * acc / total))
-            acc += w
-    return out
-
-
-def _segment_words(text: str, segment: _Segment, offset: int, rate: int) -> list[WordTiming]:
+def _segment_words(text: str, segment: Segment, offset: int, rate: int) -> list[WordTiming]:
     """The segment's words on the utterance timeline; it starts at sample ``offset``."""
     base = offset / rate
     end = (offset + segment.audio.num_samples) / rate
@@ -499,7 +360,7 @@ def _segment_words(text: str, segment: _Segment, offset: int, rate: int) -> list
     return out
 
 
-def _place(text: str, segments: list[_Segment]) -> list[WordTiming]:
+def _place(text: str, segments: list[Segment]) -> list[WordTiming]:
     out: list[WordTiming] = []
     offset = 0
     for seg in segments:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import replace
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 from bargein.audio.frame import AudioFrame
 from bargein.providers.stt import STT, SpeechEvent, SpeechEventType, STTCapabilities, STTStream

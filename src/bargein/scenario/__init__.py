@@ -99,11 +99,14 @@ def run(name: str, description: str = "", *, agent: AgentAdapter, script: list[A
 
     In simulation (default) on a virtual clock, as fast as the CPU allows; with ``live=True``
     in real time. Options: ``seed``, ``sample_rate``, ``user_voice`` (espeak voice of the
-    simulated user), ``user`` (a :class:`UserSimulator`), ``judge_llm`` (LLM for free-text
-    judge criteria), ``interrupt_mode`` ("auto" | "native" | "vad"), ``max_duration``,
-    ``settle`` (seconds of agent silence that end its turn), ``echo_gain``, ``backchannels``
-    (the words that make a caller's line a backchannel; match the agent's own). A value that
-    cannot work (NaN, a negative duration, an unknown option...) raises
+    simulated user), ``user`` (a :class:`UserSimulator`), ``criteria`` (what a bare
+    ``judge()`` judges and an open-ended ``proceed()`` checks after every exchange; default:
+    the ``description``, judged by an LLM), ``judge_llm`` (LLM for free-text judge
+    criteria), ``interrupt_mode`` ("auto" | "native" | "vad"), ``max_duration``,
+    ``max_turns`` (the most caller turns an open-ended ``proceed()`` lets the conversation
+    reach, 10), ``settle`` (seconds of agent silence that end its turn), ``echo_gain``,
+    ``backchannels`` (the words that make a caller's line a backchannel; match the agent's
+    own). A value that cannot work (NaN, a negative duration, an unknown option...) raises
     :class:`~bargein.errors.ScenarioError` before anything runs.
     """
     from bargein.sim import run_live, run_simulation

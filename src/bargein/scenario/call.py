@@ -99,6 +99,10 @@ class SimulatedCall:
         self.agent_state: str | None = None
         self.user_state: str | None = None
         self._state_waiters: list[tuple[str, float, asyncio.Future[float]]] = []
+        #: ``(time, text, discarded)`` of every final transcript of the caller the adapter
+        #: reported; ``discarded``: the agent dropped the words (said over protected speech)
+        self.user_finals: list[tuple[float, str, bool]] = []
+        self._discard_waiters: list[tuple[float, asyncio.Future[float]]] = []
         self.link = AdapterLink(self.sample_rate, self.room.agent_input, self.room.agent_output,
                                 self.report, lambda: self.room.time, self.truth)
         self.started = False
@@ -128,6 +132,8 @@ class SimulatedCall:
         finally:
             await self.room.aclose()
             for _, _, fut in self._state_waiters:
+                fut.cancel()
+            for _, fut in self._discard_waiters:
                 fut.cancel()
 
     async def __aenter__(self) -> SimulatedCall:
@@ -204,7 +210,19 @@ class SimulatedCall:
                                         bool(data.get("interrupted"))))
         elif kind == "agent_speech":
             self._on_speech(t, data)
+        elif kind == "user_transcript" and data.get("final"):
+            self._on_final(t, str(data.get("text", "")), bool(data.get("discarded")))
         self.timeline.add(t, kind, **data)
+
+    def _on_final(self, t: float, text: str, discarded: bool) -> None:
+        self.user_finals.append((t, text, discarded))
+        for entry in list(self._discard_waiters):
+            since, fut = entry
+            if fut.done():
+                self._discard_waiters.remove(entry)
+            elif discarded and t >= since - 1e-9:
+                self._discard_waiters.remove(entry)
+                fut.set_result(t)
 
     def _on_speech(self, t: float, data: dict[str, Any]) -> None:
         sid = str(data.get("id", f"speech-{len(self.speeches)}"))
@@ -224,6 +242,29 @@ class SimulatedCall:
         fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self._state_waiters.append((state, since, fut))
         return fut
+
+    def turn_discarded(self, since: float) -> asyncio.Future[float]:
+        """Resolves with the recording time of the adapter's report that the caller's words
+        since ``since`` were discarded (a final transcript flagged ``discarded``: said over
+        uninterruptible speech, dropped by design). If the latest final since ``since`` is
+        already such a report, it resolves at once."""
+        fut: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        latest = next((f for f in reversed(self.user_finals) if f[0] >= since - 1e-9), None)
+        if latest is not None and latest[2]:
+            fut.set_result(latest[0])
+        else:
+            self._discard_waiters.append((since, fut))
+        return fut
+
+    def over_protected_speech(self, utterance: UserUtterance) -> bool | None:
+        """True if ``utterance`` overlapped a speech the adapter reported as protected
+        (uninterruptible), False if it overlapped none, None if the adapter reported no
+        speech boundaries at all."""
+        if not self.speeches:
+            return None
+        return any(s.protected and s.start <= utterance.end and
+                   (s.end is None or s.end >= utterance.onset)
+                   for s in self.speeches.values())
 
     def _wake_state(self, state: str, t: float) -> None:
         for entry in list(self._state_waiters):

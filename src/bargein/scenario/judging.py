@@ -2,8 +2,9 @@
 
 ``judge(criteria=[...])`` takes strings (judged by an LLM: pass ``llm=`` to ``judge`` or to
 ``run``) and/or deterministic criteria built here (``said``, ``not_said``,
-``recovered_after_interruptions``, ``metric``). The verdict names each criterion, pass or
-fail, and why.
+``recovered_after_interruptions``, ``metric``). A bare ``judge()`` gives the final verdict on
+the scenario's own criteria (the ``criteria`` option), or on its description when it has
+none. The verdict names each criterion, pass or fail, and why.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from bargein.errors import ScenarioError
 from bargein.providers.llm import LLM, ChatMessage
+from bargein.scenario import validation as valid
 from bargein.scenario.expectations import CheckContext, CheckResult
 from bargein.scenario.metrics import TALK_OVER_LIMIT
 from bargein.scenario.steps import Step
@@ -31,6 +33,7 @@ class Criterion:
 
 def said(*phrases: str) -> Criterion:
     """The agent said each of ``phrases`` at some point (case-insensitive)."""
+    _phrases(phrases, "said")
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         text = " ".join(t for _, t, _ in ctx.agent_messages).lower()
@@ -42,6 +45,7 @@ def said(*phrases: str) -> Criterion:
 
 def not_said(*phrases: str) -> Criterion:
     """The agent never said any of ``phrases``."""
+    _phrases(phrases, "not_said")
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         text = " ".join(t for _, t, _ in ctx.agent_messages).lower()
@@ -54,6 +58,7 @@ def not_said(*phrases: str) -> Criterion:
 def recovered_after_interruptions(max_stop: float = 1.0) -> Criterion:
     """Every barge-in stopped the agent within ``max_stop`` s, without talking over the
     caller again, and the agent then answered with a complete message."""
+    valid.seconds(max_stop, "recovered_after_interruptions(max_stop=...)", positive=True)
 
     def check(ctx: CheckContext) -> tuple[bool, str]:
         barge_ins = [u for u in ctx.utterances if u.barge_in and not u.backchannel]
@@ -74,6 +79,18 @@ def recovered_after_interruptions(max_stop: float = 1.0) -> Criterion:
                      check)
 
 
+def _phrases(phrases: tuple[object, ...], name: str) -> None:
+    """Refuse phrases a text match cannot test: none at all, or one without a letter or
+    digit (an empty string is in every text, so ``said('')`` would always pass)."""
+    if not phrases:
+        raise ScenarioError(f"{name}() needs at least one phrase, e.g. {name}('Monday')")
+    for phrase in phrases:
+        valid.text(phrase, f"{name}() phrase")
+        if not any(ch.isalnum() for ch in phrase):  # type: ignore[union-attr]
+            raise ScenarioError(f"{name}() phrase {phrase!r} has no word to look for; give "
+                                "the words to look for in what the agent said")
+
+
 def metric(name: str, *, at_most: float | None = None,
            at_least: float | None = None) -> Criterion:
     """A headline metric within bounds (see ``Metrics.summary()``)."""
@@ -83,32 +100,81 @@ def metric(name: str, *, at_most: float | None = None,
     return Criterion(step.description, step.check)
 
 
+Criteria = tuple[str | Criterion, ...]
+
+
 @dataclass(frozen=True)
 class JudgeStep(Step):
-    """Judge the whole conversation at the end of the scenario."""
+    """Judge the whole conversation at the end of the scenario.
 
-    criteria: tuple[str | Criterion, ...]
+    With ``criteria`` it judges those. Without (a bare ``judge()``) it is the scenario's
+    final verdict on its own criteria (the ``criteria`` run option, else its description),
+    and no step may follow it.
+    """
+
+    criteria: Criteria = ()
     llm: Any = field(default=None, compare=False)
     kind = "judge"
 
+    @property
+    def final(self) -> bool:
+        """True for a bare ``judge()``: the final verdict on the scenario's own criteria."""
+        return not self.criteria
+
+    @property
+    def ends_script(self) -> bool:
+        return self.final
+
     def describe(self) -> str:
-        return f"judge({len(self.criteria)} criteria)"
+        return "judge()" if self.final else f"judge({len(self.criteria)} criteria)"
+
+    def criteria_for(self, own: Criteria) -> Criteria:
+        """What this step judges, given the scenario's own criteria ``own``."""
+        return self.criteria or own
 
     @property
     def needs_llm(self) -> bool:
-        """True if some criterion is free text."""
-        return any(isinstance(c, str) for c in self.criteria)
+        """True if some criterion of its own is free text."""
+        return needs_llm(self.criteria)
 
 
-def judge(criteria: Sequence[str | Criterion], *, llm: LLM | None = None) -> JudgeStep:
-    """Judge the conversation against ``criteria`` once it has ended."""
-    if isinstance(criteria, (str, Criterion)) or not criteria:
-        raise ScenarioError("judge(criteria=[...]) needs a non-empty list of criteria")
+def needs_llm(criteria: Criteria) -> bool:
+    """True if some of ``criteria`` is free text (only an LLM can judge it)."""
+    return any(isinstance(c, str) for c in criteria)
+
+
+def check_criteria(criteria: object, what: str) -> Criteria:
+    """``criteria`` as a tuple, if it is a non-empty list of free-text criteria and
+    deterministic ones (:class:`Criterion`); else a :class:`ScenarioError` naming ``what``."""
+    if isinstance(criteria, (str, Criterion)) or not isinstance(criteria, (list, tuple)) \
+            or not criteria:
+        raise ScenarioError(f"{what} takes a non-empty list of criteria, e.g. "
+                            f"[said('Monday'), 'The agent apologised'], got {criteria!r}")
     for c in criteria:
         if not isinstance(c, (str, Criterion)) or (isinstance(c, str) and not c.strip()):
-            raise ScenarioError(f"judge criterion {c!r} is neither text nor a criterion "
+            raise ScenarioError(f"{what}: criterion {c!r} is neither text nor a criterion "
                                 "(said, not_said, recovered_after_interruptions, metric)")
-    return JudgeStep(tuple(criteria), llm)
+    return tuple(criteria)
+
+
+def scenario_criteria(criteria: Criteria | None, description: str) -> Criteria:
+    """The scenario's own criteria, as a bare ``judge()`` judges them: ``criteria`` when
+    given, else the description as one free-text criterion, else none."""
+    if criteria:
+        return tuple(criteria)
+    return (description.strip(),) if description.strip() else ()
+
+
+def judge(criteria: Sequence[str | Criterion] | None = None, *,
+          llm: LLM | None = None) -> JudgeStep:
+    """Judge the conversation against ``criteria`` once it has ended; a bare ``judge()``
+    gives the final verdict on the scenario's own criteria (see :class:`JudgeStep`)."""
+    if criteria is None:
+        return JudgeStep((), llm)
+    if isinstance(criteria, (list, tuple)) and not criteria:
+        raise ScenarioError("judge([]) has no criteria; write judge() to judge the scenario's "
+                            "own criteria, or judge([...]) with at least one")
+    return JudgeStep(check_criteria(criteria, "judge(criteria=...)"), llm)
 
 
 def transcript_for_judge(ctx: CheckContext) -> str:
@@ -123,20 +189,28 @@ def transcript_for_judge(ctx: CheckContext) -> str:
     return "\n".join(line for _, line in sorted(lines))
 
 
-async def evaluate(step: JudgeStep, ctx: CheckContext, llm: LLM | None) -> list[CheckResult]:
-    """Verdicts for every criterion of ``step``."""
+async def evaluate(step: JudgeStep, ctx: CheckContext, llm: LLM | None,
+                   own: Criteria = ()) -> list[CheckResult]:
+    """Verdicts for every criterion of ``step`` (``own``: the scenario's own criteria, which
+    a bare ``judge()`` judges)."""
+    return await evaluate_criteria(step.criteria_for(own), ctx, step.llm or llm)
+
+
+async def evaluate_criteria(criteria: Criteria, ctx: CheckContext,
+                            llm: LLM | None) -> list[CheckResult]:
+    """Verdicts for every one of ``criteria`` (free text is asked of ``llm``)."""
     results: list[CheckResult] = []
-    texts = [c for c in step.criteria if isinstance(c, str)]
+    texts = [c for c in criteria if isinstance(c, str)]
     llm_verdicts: dict[str, tuple[bool, str]] = {}
     if texts:
-        model = step.llm or llm
+        model = llm
         if model is None:
             raise ScenarioError(
                 f"judge criteria {texts!r} are free text and need an LLM judge: pass "
                 "judge(..., llm=...) or run(..., judge_llm=...), or use deterministic "
                 "criteria (said, not_said, recovered_after_interruptions, metric)")
         llm_verdicts = await _ask(model, texts, transcript_for_judge(ctx))
-    for c in step.criteria:
+    for c in criteria:
         if isinstance(c, str):
             ok, why = llm_verdicts[c]
             results.append(CheckResult(f"judge: {c}", ok, why))

@@ -17,11 +17,14 @@ from typing import Any
 from bargein.audio.frame import SESSION_SAMPLE_RATES
 from bargein.errors import ScenarioError
 from bargein.scenario import validation as check
+from bargein.scenario.judging import check_criteria
 from bargein.scenario.simulator import UserSimulator
 from bargein.scenario.steps import INTERRUPT_MODES
 
 #: The simulated user's voice unless a run says otherwise (the runner's default too).
 DEFAULT_USER_VOICE = "en-us+m3"
+#: The most caller turns an open-ended ``proceed()`` lets a conversation reach.
+DEFAULT_MAX_TURNS = 10
 
 
 def _seed(value: Any, what: str) -> None:
@@ -77,6 +80,8 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "user": _user,
     "judge_llm": _llm,
     "backchannels": _backchannels,
+    "criteria": check_criteria,
+    "max_turns": lambda v, w: check.whole(v, w),
 }
 #: Every option a run takes.
 RUN_OPTIONS = tuple(_CHECKS)

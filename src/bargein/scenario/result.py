@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,25 @@ class Recording:
 
 
 @dataclass
+class WrittenRecording(Recording):
+    """A recording whose samples stayed in the report folder a worker process wrote them to:
+    its length, rate and segments, no samples (a suite of thousands of calls must not hold
+    every recording in the process that gathers the results)."""
+
+    length: int = 0
+
+    @property
+    def duration(self) -> float:
+        """Seconds."""
+        return self.length / self.sample_rate
+
+    def write(self, directory: str | Path) -> dict[str, Path]:
+        """Refused: the audio was written where the worker put it."""
+        raise RuntimeError("this recording's audio was written to its report folder by a "
+                           "worker process; read it from there")
+
+
+@dataclass
 class ScenarioResult:
     """The outcome of :func:`bargein.scenario.run`."""
 
@@ -136,6 +155,13 @@ class ScenarioResult:
         paths["json"] = out / "result.json"
         paths["json"].write_text(self.to_json() + "\n")
         return paths
+
+    def without_audio(self) -> ScenarioResult:
+        """This result with a :class:`WrittenRecording` (after its report was written)."""
+        rec = self.recording
+        light = WrittenRecording(np.zeros((0, 2), np.int16), rec.sample_rate,
+                                 list(rec.segments), length=len(rec.stereo))
+        return replace(self, recording=light)
 
     def __repr__(self) -> str:
         verdict = "PASS" if self.success else "FAIL"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import random
 import time
 from pathlib import Path
 from typing import Any
@@ -13,20 +12,19 @@ from bargein.adapters.base import AgentAdapter
 from bargein.audio.frame import AudioFrame
 from bargein.audio.resample import resample
 from bargein.audio.wav import read_wav
-from bargein.errors import (
-    AgentTimeoutError,
-    AudioFormatError,
-    ScenarioError,
-    UnsupportedCapabilityError,
-)
+from bargein.errors import AgentTimeoutError, AudioFormatError, ScenarioError
 from bargein.providers.latency import Fixed
-from bargein.scenario.call import SimulatedCall
-from bargein.scenario.expectations import ExpectStep
-from bargein.scenario.judging import JudgeStep
+from bargein.scenario.barge_in_path import barge_in_mode, check_capabilities
+from bargein.scenario.call import Said, SimulatedCall
+from bargein.scenario.expectations import CheckResult, ExpectStep
+from bargein.scenario.judging import Criteria, JudgeStep, needs_llm, scenario_criteria
+from bargein.scenario.metrics import UserUtterance
+from bargein.scenario.options import DEFAULT_MAX_TURNS
 from bargein.scenario.outcome import build_result
+from bargein.scenario.proceeding import JudgeDecided, run_proceed
 from bargein.scenario.recordings import recorded_speech
 from bargein.scenario.result import ScenarioResult
-from bargein.scenario.simulator import InterruptionConfig, UserSimulator
+from bargein.scenario.simulator import UserSimulator
 from bargein.scenario.steps import (
     AgentStep,
     InterruptStep,
@@ -34,6 +32,7 @@ from bargein.scenario.steps import (
     SilenceStep,
     SleepStep,
     Step,
+    StepFailed,
     UserStep,
     VerdictStep,
     as_audio_or_text,
@@ -49,10 +48,6 @@ class _Verdict(Exception):
         self.step = step
 
 
-class _StepError(Exception):
-    """A step could not do what it says (the run stops; the result fails with this)."""
-
-
 class ScenarioRun:
     """One execution of a script. Use :func:`bargein.scenario.run` rather than this class."""
 
@@ -62,7 +57,9 @@ class ScenarioRun:
                  max_duration: float = 600.0, settle: float = 1.0,
                  echo_gain: float | None = None, live: bool = False,
                  user: UserSimulator | None = None, judge_llm: Any = None,
-                 backchannels: frozenset[str] | set[str] = BACKCHANNEL_WORDS) -> None:
+                 backchannels: frozenset[str] | set[str] = BACKCHANNEL_WORDS,
+                 criteria: Criteria | None = None,
+                 max_turns: int = DEFAULT_MAX_TURNS) -> None:
         if not isinstance(adapter, AgentAdapter):
             raise ScenarioError(
                 f"agent= must be an adapter (bargein.adapters.AgentAdapter), got "
@@ -79,65 +76,47 @@ class ScenarioRun:
         self.user_voice = self.user.voice if user is not None else user_voice
         self.interrupt_mode = interrupt_mode
         self.max_duration, self.settle = max_duration, settle
+        self.max_turns = max_turns
         self.echo_gain, self.live = echo_gain, live
         if isinstance(backchannels, str) or not all(isinstance(w, str) for w in backchannels):
             raise ScenarioError("backchannels= takes a set of words, e.g. {'uh-huh', 'yeah'}")
         self.backchannels = frozenset(w.lower() for w in backchannels)
+        #: what a bare judge() judges and an open-ended proceed() asks about
+        self.own_criteria = scenario_criteria(criteria, description)
+        self._criteria_given = bool(criteria)
         self.call: SimulatedCall | None = None
         self._anchors: dict[int, tuple[int, int]] = {}
-        self._pending_since: float | None = None
-        self._check_capabilities()
-        for i, step in enumerate(self.steps, 1):
-            if isinstance(step, JudgeStep) and step.needs_llm and step.llm is None \
-                    and judge_llm is None:
-                raise ScenarioError(
-                    f"step {i} ({step.describe()}) has free-text criteria, which need an LLM "
-                    "judge: pass judge(..., llm=...) or run(..., judge_llm=...), or use "
-                    "deterministic criteria (said, not_said, recovered_after_interruptions, "
-                    "metric)")
+        self._pending_since: float | None = None  # agent(wait=False): a reply under way
+        self._unanswered: UserUtterance | None = None  # the caller's line awaiting a reply
+        self._answer_since = 0.0  # when that line ended
+        check_capabilities(adapter, self.steps, interrupt_mode=interrupt_mode,
+                           sample_rate=sample_rate)
+        self._check_judges()
 
     # -- before the start -------------------------------------------------------------------
 
-    def _check_capabilities(self) -> None:
-        caps = self.adapter.capabilities
-        if self.interrupt_mode not in ("auto", "native", "vad"):
-            raise ScenarioError(f"interrupt_mode must be 'auto', 'native' or 'vad', got "
-                                f"{self.interrupt_mode!r}")
-        previous: Step | None = None
+    def _check_judges(self) -> None:
         for i, step in enumerate(self.steps, 1):
-            if isinstance(step, InterruptStep) and step.after_words is not None \
-                    and not caps.streaming_transcripts:
-                raise UnsupportedCapabilityError(
-                    "streaming_transcripts", self.adapter.name,
-                    f"step {i} ({step.describe()}) counts heard agent words, which needs "
-                    "streaming transcripts; use interrupt(..., after=<seconds>) instead")
-            unrolled = isinstance(step, UserStep) and isinstance(previous, AgentStep) \
-                and not previous.wait
-            if isinstance(step, InterruptStep) or unrolled:
-                self._mode(getattr(step, "mode", "auto"), i)
-            if not isinstance(step, ExpectStep):
-                previous = step
-        if self.sample_rate not in caps.sample_rates:
-            suggestion = 16000 if 16000 in caps.sample_rates else caps.sample_rates[0]
-            raise UnsupportedCapabilityError(
-                "sample_rate", self.adapter.name,
-                f"it runs at {caps.sample_rates} Hz; use sample_rate={suggestion}")
+            if not isinstance(step, JudgeStep):
+                continue
+            if step.final and not self.own_criteria:
+                raise ScenarioError(
+                    f"step {i} (judge()) judges the scenario's own criteria, and this "
+                    "scenario has none: give it criteria=[...] (or a description, judged by "
+                    "an LLM), or write judge([...]) with criteria of its own")
+            criteria = step.criteria_for(self.own_criteria)
+            if needs_llm(criteria) and step.llm is None and self.judge_llm is None:
+                what = ("judges the scenario's description (it has no criteria=[...]), "
+                        "which needs" if step.final and not self._criteria_given else
+                        "has free-text criteria, which need")
+                raise ScenarioError(
+                    f"step {i} ({step.describe()}) {what} an LLM judge: pass judge(..., "
+                    "llm=...) or run(..., judge_llm=...), or use deterministic criteria "
+                    "(said, not_said, recovered_after_interruptions, metric)")
 
-    def _mode(self, requested: str, index: int) -> str:
-        caps = self.adapter.capabilities
-        mode = requested if requested != "auto" else self.interrupt_mode
-        if mode == "auto":
-            mode = "native" if caps.interruption else "vad"
-        if mode == "native" and not caps.interruption:
-            raise UnsupportedCapabilityError(
-                "interruption", self.adapter.name,
-                f"step {index} asks for a native barge-in; use mode='vad' (audio only)")
-        if mode == "vad" and not caps.native_vad:
-            raise UnsupportedCapabilityError(
-                "native_vad", self.adapter.name,
-                f"step {index} needs the agent to hear the barge-in by itself; "
-                "use mode='native' (cancel signal)")
-        return mode
+    def mode(self, requested: str, index: int) -> str:
+        """The path ("native" or "vad") of a barge-in made by step ``index``."""
+        return barge_in_mode(self.adapter, requested, self.interrupt_mode, index)
 
     async def _prepare(self) -> dict[int, UserSpeech]:
         """Turn every user line into audio before the call starts (so bad files fail early)."""
@@ -154,7 +133,7 @@ class ScenarioRun:
             if isinstance(content, str):
                 if not content.strip():
                     raise ScenarioError(f"step {i} ({step.describe()}) has nothing to say")
-                audio[i] = await self._synthesize(content)
+                audio[i] = await self.synthesize(content)
                 continue
             try:
                 frame = content if isinstance(content, AudioFrame) else read_wav(content)
@@ -165,13 +144,15 @@ class ScenarioRun:
                 raise ScenarioError(f"step {i} ({step.describe()}): {exc}") from exc
         return audio
 
-    async def _synthesize(self, text: str) -> UserSpeech:
+    async def synthesize(self, text: str) -> UserSpeech:
+        """``text`` in the simulated user's voice."""
         return UserSpeech.synthesized(await self.tts.synthesize(text))
 
     # -- what the call holds ------------------------------------------------------------------
 
     @property
-    def _call(self) -> SimulatedCall:
+    def active_call(self) -> SimulatedCall:
+        """The call being run."""
         if self.call is None:
             raise RuntimeError("the scenario has not started")
         return self.call
@@ -179,27 +160,44 @@ class ScenarioRun:
     @property
     def room(self):  # type: ignore[no-untyped-def]
         """The call's room."""
-        return self._call.room
+        return self.active_call.room
 
     @property
     def hearing(self):  # type: ignore[no-untyped-def]
         """What the simulated user hears."""
-        return self._call.hearing
+        return self.active_call.hearing
 
     @property
     def timeline(self):  # type: ignore[no-untyped-def]
         """The call's timeline."""
-        return self._call.timeline
+        return self.active_call.timeline
 
     @property
     def utterances(self):  # type: ignore[no-untyped-def]
         """What the simulated user said so far."""
-        return self._call.utterances
+        return self.active_call.utterances
 
     @property
     def agent_messages(self) -> list[tuple[float, str, bool]]:
         """``(time, text, interrupted)`` of each agent message so far."""
-        return self._call.agent_messages
+        return self.active_call.agent_messages
+
+    def conversation(self) -> list[Turn]:
+        """The conversation so far, as the simulated user knows it."""
+        return conversation_so_far(self.utterances, self.agent_messages)
+
+    @property
+    def reply_pending(self) -> bool:
+        """True if the agent has not answered the caller's last line (or barge-in) yet, or a
+        reply was started with ``agent(wait=False)``."""
+        return self._pending_since is not None or self._unanswered is not None
+
+    def reply_since(self) -> float:
+        """Where the reply the script waits for counts from: the start marked by
+        ``agent(wait=False)``, else the end of the caller's unanswered line, else now."""
+        if self._pending_since is not None:
+            return self._pending_since
+        return self._answer_since if self._unanswered is not None else self.room.time
 
     # -- running ---------------------------------------------------------------------------
 
@@ -209,6 +207,7 @@ class ScenarioRun:
         self.call = SimulatedCall(self.adapter, sample_rate=self.sample_rate,
                                   echo_gain=self.echo_gain, backchannels=self.backchannels)
         verdict: VerdictStep | None = None
+        decided: list[CheckResult] | None = None
         error: str | None = None
         try:
             await self.call.start()
@@ -219,26 +218,31 @@ class ScenarioRun:
                     await self.call.wait_quiet(self.settle)
                 except _Verdict as v:
                     verdict = v.step
+                except JudgeDecided as judged:
+                    verdict, decided = VerdictStep(True, str(judged)), judged.results
         except TimeoutError as exc:
             error = str(exc) if isinstance(exc, AgentTimeoutError) else (
                 f"the scenario ran past max_duration={self.max_duration:g} s of audio")
-        except _StepError as exc:
+        except StepFailed as exc:
             error = str(exc)
         finally:
             await self.call.close()
-        result = await self._result(verdict, error)
+        result = await build_result(
+            self.active_call, name=self.name, description=self.description, steps=self.steps,
+            anchors=self._anchors, judge_llm=self.judge_llm, seed=self.seed, live=self.live,
+            verdict=verdict, error=error, own_criteria=self.own_criteria, decided=decided)
         result.wall_seconds = time.perf_counter() - wall  # wall-clock-ok
         return result
 
     async def _do(self, index: int, step: Step, audio: dict[int, UserSpeech]) -> None:
         if isinstance(step, VerdictStep):
             raise _Verdict(step)
-        if isinstance(step, ExpectStep):
+        if isinstance(step, (ExpectStep, JudgeStep)):
             barge_ins = sum(u.barge_in for u in self.utterances)
             self._anchors[index] = (barge_ins, len(self.utterances))
         elif isinstance(step, AgentStep):
             if step.wait:
-                await self._wait_reply(index, step)
+                await self.wait_reply(index, step)
             elif self._pending_since is None:
                 self._pending_since = self.room.time
         elif isinstance(step, InterruptStep):
@@ -249,70 +253,11 @@ class ScenarioRun:
             if self._pending_since is not None or self.hearing.speaking():
                 await self._barge_in(index, step, audio[index], "first_audio", "auto")
             else:
-                await self._say(audio[index], barge_in=False, yield_after=step.yield_after)
+                await self.say(audio[index], barge_in=False, yield_after=step.yield_after)
         elif isinstance(step, ProceedStep):
-            await self._proceed(index, step)
-        elif isinstance(step, JudgeStep):
-            barge_ins = sum(u.barge_in for u in self.utterances)
-            self._anchors[index] = (barge_ins, len(self.utterances))
+            await run_proceed(self, index, step)
         elif isinstance(step, (SilenceStep, SleepStep)):
             await asyncio.sleep(step.seconds)
-
-    async def _proceed(self, index: int, step: ProceedStep) -> None:
-        """Simulated-user turns with seeded random barge-ins (the step's config wins over the
-        user simulator's interrupt_probability)."""
-        config = step.interruptions or self.user.interruptions()
-        if config is not None and config.seed is not None:
-            rng = random.Random(config.seed)
-        else:
-            rng = random.Random(f"{self.seed}/{index}")
-        for turn in range(step.turns):
-            line = await self.user.write_line(self._conversation(), rng)
-            await self._say(await self._synthesize(line), barge_in=False)
-            roll, delay, phrase = rng.random(), 0.0, ""
-            if config is not None:
-                delay = rng.uniform(*config.delay_range)
-                phrase = rng.choice(config.phrases)
-            if config is None or roll >= config.probability:
-                self.timeline.add(self.room.time, "proceed_turn", step=index, turn=turn,
-                                  interrupt=False)
-                await self._wait_reply(index, AgentStep())
-                continue
-            self.timeline.add(self.room.time, "proceed_turn", step=index, turn=turn,
-                              interrupt=True, delay=delay)
-            await self._random_barge_in(index, config, delay, phrase, rng)
-
-    async def _random_barge_in(self, index: int, config: InterruptionConfig, delay: float,
-                               phrase: str, rng: random.Random) -> None:
-        since = self.room.time
-        moment = self.hearing.heard_seconds(delay, since)
-        finished = asyncio.ensure_future(self._reply_finished(index, since))
-        done, _ = await asyncio.wait([moment, finished], return_when=asyncio.FIRST_COMPLETED)
-        if moment not in done:  # the reply was shorter than the delay: nothing to cut
-            self.hearing.cancel(moment)
-            self.timeline.add(self.room.time, "interrupt_skipped", step=index,
-                              reason="reply ended before the delay")
-            return
-        finished.cancel()
-        fire_at = moment.result()
-        if fire_at > self.room.time:
-            await asyncio.sleep(fire_at - self.room.time)
-        heard = self.hearing.words_heard_before(self.room.time, since)
-        phrase = await self.user.interjection(config, heard, self._conversation(), rng, phrase)
-        speech = await self._synthesize(phrase)
-        resolved = self._mode("auto", index)
-        self.timeline.add(self.room.time, "interrupt_fired", trigger="after", mode=resolved,
-                          content=phrase, delay=delay)
-        if resolved == "native":
-            await self.adapter.interrupt()
-        await self._say(speech, barge_in=True, trigger="after", mode=resolved)
-        await self._wait_reply(index, AgentStep())
-
-    async def _reply_finished(self, index: int, since: float) -> None:
-        await self._wait_reply(index, AgentStep(), since=since)
-
-    def _conversation(self) -> list[Turn]:
-        return conversation_so_far(self.utterances, self.agent_messages)
 
     async def _barge_in(self, index: int, step: UserStep | InterruptStep, speech: UserSpeech,
                         trigger: str, mode: str) -> None:
@@ -320,7 +265,7 @@ class ScenarioRun:
         fire_at = await self._trigger(index, step, trigger, since)
         if fire_at > self.room.time:
             await asyncio.sleep(fire_at - self.room.time)
-        resolved = self._mode(mode, index)
+        resolved = self.mode(mode, index)
         if is_backchannel(speech.text, self.backchannels):
             # "uh-huh" is not meant to stop anyone: never send the cancel signal with it
             resolved = "vad" if self.adapter.capabilities.native_vad else "audio"
@@ -328,8 +273,7 @@ class ScenarioRun:
                           content=speech.text)
         if resolved == "native":
             await self.adapter.interrupt()
-        self._pending_since = None
-        await self._say(speech, barge_in=True, trigger=trigger, mode=resolved)
+        await self.say(speech, barge_in=True, trigger=trigger, mode=resolved)
 
     async def _trigger(self, index: int, step: UserStep | InterruptStep, trigger: str,
                        since: float) -> float:
@@ -337,7 +281,7 @@ class ScenarioRun:
         if trigger == "at":
             at = float(step.at)  # type: ignore[union-attr, arg-type]
             if at < self.room.time - 1e-9:
-                raise _StepError(f"step {index} ({step.describe()}) was reached at "
+                raise StepFailed(f"step {index} ({step.describe()}) was reached at "
                                  f"{self.room.time:.2f} s, after the time it should fire")
             return at
         if trigger == "thinking":
@@ -360,7 +304,7 @@ class ScenarioRun:
     async def _thinking(self, index: int, step: UserStep | InterruptStep, since: float) -> float:
         """When the agent has taken the turn (its adapter reports ``agent_state`` thinking)
         and is not audible yet."""
-        call = self._call
+        call = self.active_call
         if call.agent_state == "thinking" and not self.hearing.speaking():
             return self.room.time
         thinking = call.agent_state_entered("thinking", since)
@@ -373,38 +317,61 @@ class ScenarioRun:
         if thinking in done:
             return thinking.result()
         if audible in done:
-            raise _StepError(
+            raise StepFailed(
                 f"step {index} ({step.describe()}): the agent was audible at "
                 f"{audible.result():.2f} s without being reported thinking first; "
                 "when='thinking' needs an adapter that reports agent_state")
         raise AgentTimeoutError(f"step {index} ({step.describe()}) waited {timeout:g} s for "
                                 "the agent to start thinking and it never did")
 
-    async def _say(self, speech: UserSpeech, *, barge_in: bool, trigger: str | None = None,
-                   mode: str | None = None, yield_after: float | None = None) -> None:
-        await self._call.speak(speech, barge_in=barge_in, trigger=trigger, mode=mode,
-                               yield_after=yield_after)
+    async def say(self, speech: UserSpeech, *, barge_in: bool, trigger: str | None = None,
+                  mode: str | None = None, yield_after: float | None = None) -> Said:
+        """The caller says ``speech`` (to its end); the agent's answer to it is then due."""
+        said = await self.active_call.speak(speech, barge_in=barge_in, trigger=trigger,
+                                            mode=mode, yield_after=yield_after)
+        self._pending_since = None
+        self._unanswered, self._answer_since = said.utterance, self.room.time
+        return said
 
-    async def _wait_reply(self, index: int, step: AgentStep, since: float | None = None) -> None:
+    async def wait_reply(self, index: int, step: AgentStep, since: float | None = None) -> None:
+        """Until the agent's reply has been heard and it has gone quiet (``since``: where
+        the reply counts from, default :meth:`reply_since`).
+
+        A caller line the agent discarded by design (said over uninterruptible speech, as
+        the adapter reports) gets no reply: the wait ends once the agent is quiet, and the
+        timeline says ``turn_discarded``."""
         if since is None:
-            since = self._pending_since if self._pending_since is not None else self.room.time
+            since = self.reply_since()
             self._pending_since = None
         heard = [at for at, _ in self.hearing.frames if at >= since - 1e-9]
         if not heard:
-            moment = self.hearing.first_audio(since)
-            try:
-                await asyncio.wait_for(asyncio.shield(moment), step.timeout)
-            except TimeoutError:
-                self.hearing.cancel(moment)
-                raise AgentTimeoutError(
-                    f"step {index} ({step.describe()}): the agent did not start speaking "
-                    f"within {step.timeout:g} s") from None
-        await self._call.wait_quiet(self.settle)
+            await self._reply_or_discard(index, step, since)
+        await self.active_call.wait_quiet(self.settle)
+        self._unanswered = None
 
-    # -- the result --------------------------------------------------------------------------
-
-    async def _result(self, verdict: VerdictStep | None, error: str | None) -> ScenarioResult:
-        return await build_result(
-            self._call, name=self.name, description=self.description, steps=self.steps,
-            anchors=self._anchors, judge_llm=self.judge_llm, seed=self.seed, live=self.live,
-            verdict=verdict, error=error)
+    async def _reply_or_discard(self, index: int, step: AgentStep, since: float) -> None:
+        call, line = self.active_call, self._unanswered
+        moment = self.hearing.first_audio(since)
+        waits: list[asyncio.Future[float]] = [moment]
+        over_protected = line is not None and call.over_protected_speech(line) is not False
+        if line is not None and over_protected:
+            waits.append(call.turn_discarded(line.onset))
+        try:
+            done, _ = await asyncio.wait(waits, timeout=step.timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.hearing.cancel(moment)
+            for fut in waits[1:]:
+                fut.cancel()
+        if moment in done:
+            return
+        if done and line is not None:
+            self.timeline.add(self.room.time, "turn_discarded", utterance=line.index,
+                              reason="said over uninterruptible speech")
+            return
+        dropped = line is not None and not over_protected and any(
+            discarded and at >= line.onset for at, _, discarded in call.user_finals)
+        why = (" (the agent discarded the caller's words although no uninterruptible speech "
+               "was playing)" if dropped else "")
+        raise AgentTimeoutError(f"step {index} ({step.describe()}): the agent did not start "
+                                f"speaking within {step.timeout:g} s{why}")

@@ -57,10 +57,21 @@ def check_content(content: object, what: str) -> None:
         raise ScenarioError(f"{what}: {exc}") from None
 
 
+class StepFailed(Exception):
+    """A step could not do what it says while the scenario ran: the run stops, and the
+    result fails with this message (a script that cannot work is a ScenarioError instead,
+    raised before anything runs)."""
+
+
 class Step:
     """Base of every script step."""
 
     kind = "step"
+
+    @property
+    def ends_script(self) -> bool:
+        """True if the scenario ends with this step (no step may follow it)."""
+        return False
 
     def describe(self) -> str:
         """One line for timelines and error messages."""
@@ -204,21 +215,28 @@ class SleepStep(Step):
 @dataclass(frozen=True)
 class ProceedStep(Step):
     """Let the simulated user lead ``turns`` exchanges (a line, then the agent's reply),
-    barging in at random per ``interruptions`` (or the user simulator's probability)."""
+    barging in at random per ``interruptions`` (or the user simulator's probability).
 
-    turns: int
+    It continues where the script left off: if the caller's last line (or barge-in) has not
+    been answered yet, the agent answers it first. With ``turns=None`` it goes on until the
+    scenario's own criteria are all met (the judge decides: the scenario ends as a success)
+    or the conversation holds ``max_turns`` caller turns (a run option).
+    """
+
+    turns: int | None = None
     interruptions: InterruptionConfig | None = None
     kind = "proceed"
 
     def __post_init__(self) -> None:
-        check.whole(self.turns, "proceed(turns=...)")
+        if self.turns is not None:
+            check.whole(self.turns, "proceed(turns=...)")
         if self.interruptions is not None and not isinstance(self.interruptions,
                                                              InterruptionConfig):
             raise ScenarioError(f"proceed(interruptions=...) takes an InterruptionConfig, got "
                                 f"{type(self.interruptions).__name__}")
 
     def describe(self) -> str:
-        return f"proceed(turns={self.turns})"
+        return "proceed()" if self.turns is None else f"proceed(turns={self.turns})"
 
 
 @dataclass(frozen=True)
@@ -235,6 +253,10 @@ class VerdictStep(Step):
     @property
     def kind(self) -> str:  # type: ignore[override]
         return "succeed" if self.success else "fail"
+
+    @property
+    def ends_script(self) -> bool:
+        return True
 
     def describe(self) -> str:
         return f"{self.kind}({self.reasoning!r})" if self.reasoning else f"{self.kind}()"
@@ -280,8 +302,10 @@ def sleep(seconds: float) -> SleepStep:
     return SleepStep(seconds)
 
 
-def proceed(turns: int = 1, *, interruptions: InterruptionConfig | None = None) -> ProceedStep:
-    """The simulated user leads ``turns`` exchanges; see :class:`ProceedStep`."""
+def proceed(turns: int | None = None, *,
+            interruptions: InterruptionConfig | None = None) -> ProceedStep:
+    """The simulated user leads ``turns`` exchanges (``None``: until the judge decides or
+    ``max_turns``); see :class:`ProceedStep`."""
     return ProceedStep(turns, interruptions)
 
 
@@ -307,7 +331,7 @@ def validate(script: Sequence[object]) -> list[Step]:
                 f"step {i} is {item!r}, which is not a scenario step{hint}; steps are "
                 "user(), agent(), interrupt(), proceed(), silence(), sleep(), judge(), "
                 "succeed(), fail() and the expect_*() checks")
-        if steps and isinstance(steps[-1], VerdictStep):
+        if steps and steps[-1].ends_script:
             raise ScenarioError(
                 f"step {i} ({item.describe()}) comes after {steps[-1].describe()}, which ends "
                 "the scenario; move it before the verdict or remove it")

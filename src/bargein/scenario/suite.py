@@ -102,38 +102,120 @@ def load_file(file: Path) -> list[Scenario]:
 def run_suite(entries: list[tuple[Scenario, Path]], *, seed: int | None = None,
               live: bool = False, report_dir: Path | None = None,
               on_done: Callable[[SuiteEntry], None] | None = None,
-              embed_audio: bool = True) -> list[SuiteEntry]:
+              embed_audio: bool = True, workers: int = 1,
+              ray: str | None = None) -> list[SuiteEntry]:
     """Run every scenario; write each report (and the suite summary) under ``report_dir``
-    (each page with its recording inside unless ``embed_audio`` is False)."""
-    from bargein.scenario.report import write_report, write_suite_summary
+    (each page with its recording inside unless ``embed_audio`` is False).
 
-    done: list[SuiteEntry] = []
-    for scenario, source in entries:
-        entry = SuiteEntry(scenario, source)
-        folder = report_dir / _slug(scenario.name) if report_dir is not None else None
-        try:
-            with capture_logs() as entry.log:
-                entry.result = scenario.run(seed=seed, live=live)
-            if folder is not None:
-                entry.report = write_report(entry.result, folder, embed_audio=embed_audio)
-        except MissingExtraError:
-            raise  # no scenario can run: one message naming the extra, not one per scenario
-        except ScenarioError as exc:
-            entry.error = str(exc)
-        except Exception as exc:  # a broken agent must not stop the rest of the suite
-            entry.error = f"{type(exc).__name__}: {exc}"
-            entry.error += "\n" + "".join(traceback.format_exception(exc)[-3:])
-        if entry.log and folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            entry.log_file = folder / LOG_FILE
-            entry.log_file.write_text("\n".join(entry.log) + "\n", encoding="utf-8")
-        done.append(entry)
-        if on_done is not None:
-            on_done(entry)
+    ``workers`` > 1 runs the scenarios in that many worker processes, ``ray`` as Ray tasks
+    (:func:`bargein.parallel.run_in_order`): each worker loads the scenario's file itself,
+    runs it and writes its report; the entries come back in the order given, their results
+    without the audio (it is in the report folders), and ``on_done`` hears of them in that
+    order too. Reports are byte-identical to a serial run's.
+    """
+    from bargein.parallel import check_workers, run_in_order
+    from bargein.scenario.report import write_suite_summary
+
+    check_workers(workers)
+    folders = [report_dir / _slug(s.name) if report_dir is not None else None
+               for s, _ in entries]
+    if ray is None and min(workers, len(entries)) <= 1:
+        done = []
+        for (scenario, source), folder in zip(entries, folders, strict=True):
+            done.append(_run_entry(scenario, source, seed, live, folder, embed_audio))
+            if on_done is not None:
+                on_done(done[-1])
+    else:
+        jobs = [(str(source.resolve()), scenario.name, seed, live, folder, embed_audio)
+                for (scenario, source), folder in zip(entries, folders, strict=True)]
+        in_order = _InOrder(entries, on_done)
+        finished = run_in_order(run_scenario_job, jobs, workers=workers, ray=ray,
+                                on_result=in_order.arrived)
+        done = [in_order.entry(i, f) for i, f in enumerate(finished)]
     if report_dir is not None:
         write_suite_summary([(e.result, e.report) for e in done if e.result and e.report],
                             report_dir)
     return done
+
+
+def _run_entry(scenario: Scenario, source: Path, seed: int | None, live: bool,
+               folder: Path | None, embed_audio: bool) -> SuiteEntry:
+    """Run one scenario and write its report into ``folder``."""
+    from bargein.scenario.report import write_report
+
+    entry = SuiteEntry(scenario, source)
+    try:
+        with capture_logs() as entry.log:
+            entry.result = scenario.run(seed=seed, live=live)
+        if folder is not None:
+            entry.report = write_report(entry.result, folder, embed_audio=embed_audio)
+    except MissingExtraError:
+        raise  # no scenario can run: one message naming the extra, not one per scenario
+    except ScenarioError as exc:
+        entry.error = str(exc)
+    except Exception as exc:  # a broken agent must not stop the rest of the suite
+        entry.error = f"{type(exc).__name__}: {exc}"
+        entry.error += "\n" + "".join(traceback.format_exception(exc)[-3:])
+    if entry.log and folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        entry.log_file = folder / LOG_FILE
+        entry.log_file.write_text("\n".join(entry.log) + "\n", encoding="utf-8")
+    return entry
+
+
+@dataclass
+class FinishedScenario:
+    """What a worker sends back for one scenario: a :class:`SuiteEntry` without the
+    scenario object (the parent has its own) and the result without its audio."""
+
+    result: ScenarioResult | None
+    report: Path | None
+    error: str | None
+    log: list[str]
+    log_file: Path | None
+
+
+#: Scenario files a worker process has loaded, by path (each loaded once per worker).
+_LOADED: dict[str, list[Scenario]] = {}
+
+
+def run_scenario_job(source: str, name: str, seed: int | None, live: bool,
+                     folder: Path | None, embed_audio: bool) -> FinishedScenario:
+    """One scenario of a suite, in a worker process: load its file (once per worker), run
+    it, write its report."""
+    if source not in _LOADED:
+        _LOADED[source] = load_file(Path(source))
+    scenario = next((s for s in _LOADED[source] if s.name == name), None)
+    if scenario is None:
+        return FinishedScenario(None, None, f"{source}: scenario {name!r} was not found when "
+                                "the file was loaded again in a worker process", [], None)
+    entry = _run_entry(scenario, Path(source), seed, live, folder, embed_audio)
+    result = entry.result.without_audio() if entry.result is not None else None
+    return FinishedScenario(result, entry.report, entry.error, entry.log, entry.log_file)
+
+
+class _InOrder:
+    """Turns finished jobs (in any order) into entries, told to ``on_done`` in input order."""
+
+    def __init__(self, entries: list[tuple[Scenario, Path]],
+                 on_done: Callable[[SuiteEntry], None] | None) -> None:
+        self._entries = entries
+        self._on_done = on_done
+        self._ready: dict[int, SuiteEntry] = {}
+        self._next = 0
+
+    def entry(self, i: int, finished: FinishedScenario) -> SuiteEntry:
+        scenario, source = self._entries[i]
+        return SuiteEntry(scenario, source, finished.result, finished.report, finished.error,
+                          finished.log, finished.log_file)
+
+    def arrived(self, i: int, finished: FinishedScenario) -> None:
+        self._ready[i] = self.entry(i, finished)
+        while self._next in self._ready:
+            entry = self._ready.pop(self._next)
+            self._next += 1
+            if self._on_done is not None:
+                self._on_done(entry)
 
 
 def _slug(name: str) -> str:

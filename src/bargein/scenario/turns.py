@@ -97,13 +97,19 @@ def agent_turns(spans: list[Span], speeches: list[AgentSpeech] | None = None) ->
     return turns
 
 
+#: Audible edges are refined to the millisecond: a leftover shorter than that is float noise
+#: of a claim's edge (``end + tolerance``), not agent audio outside the speech.
+_EDGE_RESOLUTION = 0.001
+
+
 def _unclaimed(spans: list[Span], claimed: list[Span]) -> list[Span]:
-    """The parts of ``spans`` outside every ``claimed`` interval."""
+    """The parts of ``spans`` outside every ``claimed`` interval (pieces under a millisecond
+    are dropped)."""
     out: list[Span] = []
     for a, b in spans:
         pieces = [(a, b)]
         for lo, hi in claimed:
             pieces = [p for x, y in pieces for p in ((x, min(y, lo)), (max(x, hi), y))
-                      if p[1] > p[0]]
+                      if p[1] - p[0] >= _EDGE_RESOLUTION]
         out.extend(pieces)
     return sorted(out)

@@ -261,6 +261,7 @@ class Room:
         self._next_frame = 0
         self._active: list[Utterance] = []
         self._echo: list[tuple[int, np.ndarray]] = []
+        self._silent_frame = AudioFrame(bytes(2 * self.samples_per_frame), self.sample_rate)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -508,24 +509,28 @@ class Room:
         a, b = k * n, (k + 1) * n
         mouth = np.zeros(n, np.int32)
         finished: list[Utterance] = []
+        spoke = False
         for utt in self._active:
             lo, hi = max(a, utt.start_sample), min(b, utt.stop_sample)
             if lo < hi:
                 off = utt.start_sample
                 mouth[lo - a : hi - a] += utt._samples[lo - off : hi - off]
+                spoke = True
             if utt.stop_sample <= b:
                 finished.append(utt)
             elif utt.start_sample < b:
                 self._add_words(utt, b, everything=False)
-        mouth16 = clip_to_int16(mouth)
-        self.recorder.record("user", AudioFrame.from_int16(mouth16, self.sample_rate), a)
+        # Most frames of a call are the caller's silence: one shared frame of zeros for them.
+        said = (AudioFrame._unchecked(clip_to_int16(mouth).tobytes(), self.sample_rate)
+                if spoke else self._silent_frame)
+        self.recorder.record("user", said, a)
         if self.echo_gain is not None:
             heard = self._echo_between(a, b)
             frame = AudioFrame.from_int16(
                 clip_to_int16(mouth + heard * self.echo_gain), self.sample_rate
             )
         else:
-            frame = AudioFrame.from_int16(mouth16, self.sample_rate)
+            frame = said
         for utt in finished:  # words first: an STT fed this frame must find them
             self._active.remove(utt)
             self._add_words(utt, utt.stop_sample, everything=not utt.cancelled)

@@ -117,11 +117,10 @@ def marks(result: ScenarioResult) -> list[Mark]:
 
 
 def interruption_is_protected(m: InterruptionMeasure, spans: list[tuple[float, float]]) -> bool:
-    """True if the barge-in landed on protected speech (the measure's own ``protected``
-    flag when it has one, else the protected segments)."""
-    flag = getattr(m, "protected", None)
-    if flag is not None:
-        return bool(flag)
+    """True if the barge-in landed on protected speech: the measure says so (from the
+    adapter's speech boundaries), or a protected segment of the recording holds its onset."""
+    if m.protected:
+        return True
     return any(start - PROTECTED_EPSILON <= m.onset <= end for start, end in spans)
 
 
