@@ -41,6 +41,10 @@ STUCK_VAD_QUIET = 3.0
 #: the VAD hears no voice (frames of steady pink or babble noise stay below 2.6x its mean;
 #: speech 10 dB above the noise goes well past 3x).
 STUCK_VAD_LEVEL = 3.0
+#: A VAD that held "speech" over that near-silence with at least this mean probability is
+#: faulty (an error is reported); below it, the VAD was unsure of the line's noise (babble
+#: keeps Silero between 0.3 and 0.7) and its voice is just ended.
+STUCK_VAD_SURE = 0.8
 #: Share of the noise level each non-voice frame moves (a mean over about a second).
 _NOISE_SMOOTHING = 0.02
 
@@ -111,6 +115,7 @@ class Recognition:
         self._vad_down_since: float | None = None  # stream time the VAD went down
         self._words_while_down = False
         self._quiet = 0.0  # seconds of near-silent input while the VAD says "speech"
+        self._quiet_voicing = 0.0  # the VAD's probability summed over those seconds
         self._floor = 1.0  # the quietest input level, for a VAD stuck before any silence
         self._noise: float | None = None  # mean input level while the VAD hears no voice
         self._tasks: list[asyncio.Task[None]] = []
@@ -211,13 +216,13 @@ class Recognition:
                 self._speech_end = self._stream_time
             self._hooks.on_voicing(voiced)
             self._apply(self._endpointing.voicing(self._clock(), voiced))
-            self._watch_for_stuck_vad(frame)
+            self._watch_for_stuck_vad(frame, probability)
 
     def _on_vad(self, kind: VADEventType, stream_time: float) -> None:
         t, now = self.session_time(stream_time), self._clock()
         if kind is VADEventType.START_OF_SPEECH:
             self._apply(self._endpointing.voice_started(now, t))
-            self._quiet = 0.0
+            self._quiet = self._quiet_voicing = 0.0
             self._hooks.on_voice_started(t)
         else:
             self._speech_end = stream_time
@@ -254,19 +259,26 @@ class Recognition:
         if self._endpointing.voice_open:  # the voice it was in ends where we are
             self._on_vad(VADEventType.END_OF_SPEECH, self._stream_time)
 
-    def _watch_for_stuck_vad(self, frame: AudioFrame) -> None:
+    def _watch_for_stuck_vad(self, frame: AudioFrame, probability: float) -> None:
         """Near-silence is measured against the line's noise (its quietest frame if the VAD
-        never heard a pause yet): on a noisy line, input is never silent."""
+        never heard a pause yet): on a noisy line, input is never silent. A VAD sure of a
+        voice in it is faulty (an error); one unsure of it was held open by the noise."""
         level = frame.rms() if frame.num_samples else 0.0
         self._floor = min(self._floor * 1.002, max(level, 1e-6))
         reference = (STUCK_VAD_LEVEL * self._noise if self._noise is not None
                      else 2 * self._floor)
-        self._quiet = self._quiet + frame.duration if level < reference + 1e-4 else 0.0
+        if level < reference + 1e-4:
+            self._quiet += frame.duration
+            self._quiet_voicing += frame.duration * probability
+        else:
+            self._quiet = self._quiet_voicing = 0.0
         if self._quiet >= STUCK_VAD_QUIET:
-            self._quiet = 0.0
-            self._hooks.on_error("vad", RuntimeError(
-                f"the VAD has reported speech over {STUCK_VAD_QUIET:g} s of silence; "
-                "its stream was reset"))
+            sure = self._quiet_voicing / self._quiet
+            self._quiet = self._quiet_voicing = 0.0
+            if sure >= STUCK_VAD_SURE:
+                self._hooks.on_error("vad", RuntimeError(
+                    f"the VAD has reported speech over {STUCK_VAD_QUIET:g} s of silence; "
+                    "its stream was reset"))
             self._restart_vad()
 
     # -- transcripts -------------------------------------------------------------------------------
