@@ -312,7 +312,9 @@ def soak_command(
                                      "as a setup (repeatable)."),
     only: list[int] = typer.Option([], "--only",  # noqa: B008
                                    help="Run only scenario K (repeatable): a failure alone."),
-    jobs: int = typer.Option(1, "--jobs", help="Worker processes."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Worker processes (default: the machine's cores); each "
+        "scenario runs in one, killed after --wall-limit."),
     wall_limit: float = typer.Option(600.0, "--wall-limit",
                                      help="Wall seconds a scenario may take (then: a hang)."),
     json_path: Path | None = typer.Option(None, "--json", help="Write every outcome here."),  # noqa: B008
@@ -344,8 +346,7 @@ def soak_command(
         _fail("two setups have the same name: " + ", ".join(s.name for s in chosen))
     if scenarios < 1:
         _fail(f"--scenarios must be at least 1, got {scenarios}")
-    if jobs < 1:
-        _fail(f"--jobs must be at least 1, got {jobs}")
+    processes = _workers(workers)
     if not wall_limit > 0 or wall_limit == float("inf"):
         _fail(f"--wall-limit must be a number of seconds > 0, got {wall_limit}")
     if any(k < 0 for k in only):
@@ -358,7 +359,8 @@ def soak_command(
     command = f"bargein soak --seed {seed}"
     command += f" --setups {','.join(names)}" if names else ""
     command += "".join(f" --agent {file}" for file in agent)
-    result = soak.run_soak(scenarios, seed=seed, setups=chosen, only=only or None, jobs=jobs,
+    result = soak.run_soak(scenarios, seed=seed, setups=chosen, only=only or None,
+                           workers=processes,
                            wall_limit=wall_limit, command=command,
                            progress=lambda line: err.print(escape(line), highlight=False))
     for line in result.summary_lines() + result.problem_lines():
@@ -369,7 +371,7 @@ def soak_command(
         base = _examples_folder()
         readme = (base.parents[1] if base else Path.cwd()) / "benchmarks" / "README.md"
         made = f"bargein soak --scenarios {scenarios}" + command[len("bargein soak"):]
-        made += f" --jobs {jobs}" if jobs != 1 else ""
+        made += f" --workers {processes}"
         soak.update_readme(readme, result, bench.machine(), made)
     raise typer.Exit(1 if result.failed else 0)
 

@@ -31,7 +31,7 @@ def soak(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_dozen_random_calls_lose_nothing_and_rerun_alone_the_same(tmp_path):
-    out = soak("--scenarios", "12", "--seed", str(SEED), "--jobs", "2",
+    out = soak("--scenarios", "12", "--seed", str(SEED), "--workers", "2",
                "--json", str(tmp_path / "soak.json"))
     assert out.returncode == 0, out.stdout + out.stderr
     assert "problems: hangs 0 · exceptions 0 · lost turns 0" in out.stdout

@@ -53,6 +53,7 @@ class Script:
     errors: list[tuple[float, str]] = field(default_factory=list)
     voice: list[tuple[float, float]] = field(default_factory=list)  # the agent's VAD heard
     length: float = 12.0
+    final: list[tuple[str, str]] | None = None  # the history as it ended: (role, text)
 
 
 def lane(script: Script) -> AudioFrame:
@@ -102,6 +103,9 @@ class ScriptedAgent(AgentAdapter):
             text = s.message if s.message is not None else " ".join(s.heard())
             if text:
                 report("agent_message", time=end, text=text, interrupted=s.played is not None)
+        if self.script.final is not None:
+            report("history", messages=[{"role": r, "text": t, "interrupted": False}
+                                        for r, t in self.script.final])
 
 
 def line(onset: float, text: str, *, index: int = 0, wordy: bool = True) -> CallerLine:
@@ -219,3 +223,17 @@ def test_a_short_word_the_agent_never_heard_is_excused_a_long_one_or_a_heard_one
     assert kinds(check(silent, [line(0.5, QUESTION)])) == ["lost_turn"]  # a deaf agent
     heard = Script(voice=[(0.5, 0.8)], length=12.0)
     assert kinds(check(heard, [line(0.5, "stop")])) == ["lost_turn"]
+
+
+def test_the_history_as_it_ended_may_update_a_user_message_but_not_an_answer():
+    reply = " ".join(REPLY)
+    guess = answered_call(user_messages=[(2.6, "what are")])  # an early, partial final
+    assert kinds(check(guess, [line(0.5, QUESTION)])) == ["lost_turn"]
+    guess.final = [("user", QUESTION), ("assistant", reply)]  # a late final completed it
+    assert check(guess, [line(0.5, QUESTION)]) == []
+    rewritten = answered_call(final=[("user", QUESTION), ("assistant", reply + " sharp")])
+    problems = check(rewritten, [line(0.5, QUESTION)])
+    assert kinds(problems) == ["history_mismatch"]
+    assert "only at the end: assistant" in problems[0].detail
+    dropped = answered_call(final=[("assistant", reply)])
+    assert "history_mismatch" in kinds(check(dropped, [line(0.5, QUESTION)]))

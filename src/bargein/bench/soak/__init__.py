@@ -22,6 +22,7 @@ the same.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,20 +52,23 @@ def plans(count: int, seed: int, setups: Sequence[SoakSetup], *,
 
 
 def run_soak(count: int = 100, *, seed: int = 0, setups: Sequence[SoakSetup],
-             only: Sequence[int] | None = None, jobs: int = 1,
+             only: Sequence[int] | None = None, workers: int = 1,
              wall_limit: float = WALL_LIMIT, command: str | None = None,
              progress: Callable[[str], None] | None = None) -> SoakResult:
     """Run ``count`` scenarios of ``seed`` (or the ones in ``only``) against ``setups`` on
-    ``jobs`` worker processes; ``command`` is how to rerun it (for the reproduce lines).
-    ``progress`` gets a line now and then."""
+    ``workers`` worker processes; ``command`` is how to rerun it (for the reproduce lines).
+    ``progress`` gets a line now and then. The machine's load average is sampled as
+    scenarios finish: a soak's speed says little without it."""
     todo = plans(count, seed, setups, only=only)
     started = time.perf_counter()  # wall-clock-ok: reported run time
     done: list[ScenarioOutcome] = []
+    loads = [_load()]
 
     rerun = command or f"bargein soak --seed {seed}"
 
     def step(outcome: ScenarioOutcome) -> None:
         done.append(outcome)
+        loads.append(_load())
         if progress is None:
             return
         for line in outcome_lines(outcome, rerun):  # problems as they come: a long run
@@ -75,9 +79,18 @@ def run_soak(count: int = 100, *, seed: int = 0, setups: Sequence[SoakSetup],
             progress(f"{len(done)}/{len(todo)} scenarios, {bad} with problems, "
                      f"{sum(o.simulated for o in done):.0f} s simulated in {wall:.0f} s")
 
-    list(run_plans(todo, setups, jobs=jobs, wall_limit=wall_limit, on_outcome=step))
+    list(run_plans(todo, setups, workers=workers, wall_limit=wall_limit, on_outcome=step))
     return SoakResult(seed, [s.to_dict() for s in setups], done, rerun,
-                      time.perf_counter() - started, jobs)  # wall-clock-ok
+                      time.perf_counter() - started, workers,  # wall-clock-ok
+                      load=sum(loads) / len(loads))
+
+
+def _load() -> float:
+    """The 1-minute load average (0 where the system does not say)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0
 
 
 def update_readme(path: str | Path, result: SoakResult, machine: str,

@@ -5,7 +5,9 @@ reported (its ``agent_speech``, ``agent_words``, ``agent_message``, ``user_messa
 - **history mismatch**: every assistant message must hold exactly the words of its speech
   that were heard: the words the adapter reported as starting to play before the last
   audible sample of that speech on the recording. A speech heard without a message, or a
-  message for a speech nobody heard, is a mismatch too.
+  message for a speech nobody heard, is a mismatch too; so is a history as it ended
+  (reported when the agent closes) whose messages differ from those reported as it grew
+  (a user message may only have its text updated, by a late transcript).
 - **lost turn**: every utterance of the caller with real words must reach the history (with
   the oracle recognizer: a user message holding at least half of its words) and be answered
   (an agent speech heard after that message, or a turn-limit cut-in on it), unless a
@@ -129,9 +131,12 @@ class _View:
         self.user_messages = [(e.time, str(e.data.get("text", "")))
                               for e in timeline.of("user_message")]
         ended = timeline.of("history")  # the history as it ended: late finals updated it
+        #: (role, text) of every message of the history as it ended (None: not reported)
+        self.final: list[tuple[str, str]] | None = None
         if ended:
-            texts = [str(m.get("text", "")) for m in ended[-1].data.get("messages", ())
-                     if m.get("role") == "user"]
+            self.final = [(str(m.get("role")), str(m.get("text", "")))
+                          for m in ended[-1].data.get("messages", ())]
+            texts = [text for role, text in self.final if role == "user"]
             if len(texts) == len(self.user_messages):
                 self.user_messages = [(t, text) for (t, _), text in
                                       zip(self.user_messages, texts, strict=True)]
@@ -188,7 +193,25 @@ def history_mismatches(view: _View) -> list[Problem]:
     for t, text, _ in unmatched:
         problems.append(Problem("history_mismatch", f'the history has "{_short(text)}" at '
                                 f"{t:.2f} s, which no heard speech ended with", t))
-    return problems
+    return problems + _final_history_mismatches(view)
+
+
+def _final_history_mismatches(view: _View) -> list[Problem]:
+    """The history as it ended against the messages reported as it grew."""
+    if view.final is None:
+        return []
+    grew = [("user", text) for _, text in view.user_messages]
+    grew += [("assistant", text) for _, text, _ in view.messages]
+    ended = [(role, text) for role, text in view.final if role in ("user", "assistant")]
+    if sorted(grew) == sorted(ended) and \
+            [t for r, t in ended if r == "assistant"] == [t for _, t, _ in view.messages]:
+        return []
+    missing = [f"{r} \"{_short(t, 40)}\"" for r, t in grew if (r, t) not in ended]
+    extra = [f"{r} \"{_short(t, 40)}\"" for r, t in ended if (r, t) not in grew]
+    detail = "the history as the call ended differs from the messages reported as it grew"
+    detail += f"; only reported: {', '.join(missing)}" if missing else ""
+    detail += f"; only at the end: {', '.join(extra)}" if extra else ""
+    return [Problem("history_mismatch", detail, view.end)]
 
 
 # -- turns ----------------------------------------------------------------------------------------

@@ -10,6 +10,13 @@ same way, as an exception. Workers are started with ``spawn``: setups must be pi
 
 This is live wall time, by design: it is the watchdog of the soak, outside every
 simulated call.
+
+Why not :func:`bargein.parallel.run_in_order` (the pool of ``bargein run --workers``): its
+process pool cannot stop one job. A future that never completes can only be abandoned, its
+worker stays busy (or spins) until the whole pool shuts down, and a killed worker breaks
+the pool for every job still queued. The soak must go on past a hang with the other
+scenarios, so it keeps its own workers, one pipe each, and replaces only the one it killed.
+The number of workers is checked the same way (:func:`bargein.parallel.check_workers`).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import Any
 from bargein.bench.soak.checks import Problem
 from bargein.bench.soak.plan import ScenarioPlan
 from bargein.bench.soak.scenario import ScenarioOutcome, SoakSetup, run_scenario
+from bargein.parallel import check_workers
 
 __all__ = ["WALL_LIMIT", "run_plans"]
 
@@ -82,17 +90,18 @@ class _Worker:
             self.kill()
 
 
-def run_plans(plans: Sequence[ScenarioPlan], setups: Sequence[SoakSetup], *, jobs: int = 1,
+def run_plans(plans: Sequence[ScenarioPlan], setups: Sequence[SoakSetup], *, workers: int = 1,
               wall_limit: float = WALL_LIMIT,
               on_outcome: Callable[[ScenarioOutcome], None] | None = None,
               ) -> Iterator[ScenarioOutcome]:
-    """Run ``plans`` on ``jobs`` worker processes; yields each outcome as it comes (in the
-    order they finish) and calls ``on_outcome`` with it."""
+    """Run ``plans`` on ``workers`` worker processes; yields each outcome as it comes (in
+    the order they finish) and calls ``on_outcome`` with it."""
+    check_workers(workers)
     todo = list(reversed(plans))
-    workers = [_Worker.start(setups) for _ in range(max(1, min(jobs, len(plans))))]
+    pool = [_Worker.start(setups) for _ in range(max(1, min(workers, len(plans))))]
     idle: list[_Worker] = []
     try:
-        for w in workers:  # wait until every worker has loaded its models
+        for w in pool:  # wait until every worker has loaded its models
             w.conn.recv()
             idle.append(w)
         busy: list[_Worker] = []
@@ -110,16 +119,16 @@ def run_plans(plans: Sequence[ScenarioPlan], setups: Sequence[SoakSetup], *, job
                 if w.process.is_alive():
                     idle.append(w)
                 else:
-                    workers.remove(w)
+                    pool.remove(w)
                     fresh = _Worker.start(setups)
                     fresh.conn.recv()
-                    workers.append(fresh)
+                    pool.append(fresh)
                     idle.append(fresh)
                 if on_outcome is not None:
                     on_outcome(outcome)
                 yield outcome
     finally:
-        for w in workers:
+        for w in pool:
             w.stop()
 
 

@@ -22,14 +22,16 @@ class SoakResult:
     """Every outcome of a soak run (sorted by scenario index) and how to rerun one.
 
     ``command`` reruns the whole run; :meth:`reproduce` gives the command that reruns one
-    scenario alone. ``wall`` and ``jobs`` describe this run only."""
+    scenario alone. ``wall``, ``workers`` and ``load`` (the machine's mean 1-minute load
+    average during the run) describe this run only."""
 
     seed: int
     setups: list[dict[str, Any]]
     outcomes: list[ScenarioOutcome] = field(default_factory=list)
     command: str = "bargein soak"
     wall: float = 0.0
-    jobs: int = 1
+    workers: int = 1
+    load: float = 0.0
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: o.index)
@@ -93,7 +95,7 @@ class SoakResult:
         reasons = ", ".join(f"{r} {k}" for r, k in turns["excused"].items())
         return [
             f"bargein soak: {n} scenarios, seed {self.seed}, {len(mix['setups'])} setups, "
-            f"{self.jobs} worker(s)",
+            f"{self.workers} worker(s), load average {self.load:.1f}",
             f"  simulated {sim:.0f} s of calls in {self.wall:.0f} s of wall time: "
             f"{rate:.2f} scenarios/s, {speed:.1f}x real time",
             f"  agents: {mix['faults']} with an injected fault; recognizers: {stts}",
@@ -125,7 +127,8 @@ class SoakResult:
             "problems": self.counts(),
             "turns": self.turns(),
             "scenarios": [o.to_dict() for o in self.outcomes],
-            "speed": {"wall_seconds": round(self.wall, 1), "jobs": self.jobs,
+            "speed": {"wall_seconds": round(self.wall, 1), "workers": self.workers,
+                      "load_average": round(self.load, 2),
                       "simulated_seconds": round(self.simulated, 1),
                       "scenarios_per_second": round(len(self.outcomes) / self.wall, 3)
                       if self.wall else None},
@@ -168,7 +171,8 @@ class SoakResult:
             f"{turns['answered']}; excused by a documented reason: {reasons}.",
             "",
             f"Speed: {self.simulated:.0f} s of calls simulated in {self.wall:.0f} s of wall "
-            f"time on {machine} with {self.jobs} worker(s): {speed:.1f}x real time, "
+            f"time on {machine} with {self.workers} worker(s), mean load average "
+            f"{self.load:.1f}: {speed:.1f}x real time, "
             f"{len(self.outcomes) / self.wall if self.wall else 0:.2f} scenarios/s.",
         ])
 
