@@ -237,3 +237,19 @@ def test_the_history_as_it_ended_may_update_a_user_message_but_not_an_answer():
     assert "only at the end: assistant" in problems[0].detail
     dropped = answered_call(final=[("assistant", reply)])
     assert "history_mismatch" in kinds(check(dropped, [line(0.5, QUESTION)]))
+
+
+def test_a_fault_while_a_paused_sentence_keeps_its_turn_open_excuses_its_first_part():
+    """Soak seed 1, scenario 16: "What I really want to know is / how long the warranty
+    lasts." with a 1.5 s endpointing is one turn, still open when the recognizer failed
+    (after the second part began): the first part was waiting for its answer then."""
+    first, second = line(0.5, "what I really want to know is"), line(4.0, "how long it lasts")
+    second.move = first.move
+    script = Script([Speech(11.0, REPLY)], [(10.5, "how long it lasts")], [(8.5, "stt")],
+                    length=14.0)
+    faulty = CallFacts(injected=frozenset({"stt"}))
+    assert check(script, [first, second], faulty) == []
+    assert kinds(check(script, [first, second], CallFacts())) == ["unexpected_error",
+                                                                  "lost_turn"]
+    script.user_messages.insert(0, (2.9, "what"))  # a turn taken before the fault
+    assert "lost_turn" in kinds(check(script, [first, second], faulty))

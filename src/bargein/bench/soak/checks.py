@@ -12,7 +12,8 @@ reported (its ``agent_speech``, ``agent_words``, ``agent_message``, ``user_messa
   the oracle recognizer: a user message holding at least half of its words) and be answered
   (an agent speech heard after that message, or a turn-limit cut-in on it), unless a
   documented reason says otherwise: its words were said over uninterruptible speech that
-  drops them, an injected fault struck while it waited for its answer, the agent's VAD
+  drops them, an injected fault struck while it waited for its answer (until the caller's
+  next utterance or the next turn the agent took, whichever is later), the agent's VAD
   never reported a short utterance (at most :data:`SHORT_UTTERANCE` s), the recognizer heard
   no real words in it (real recognition only), or the call ended first.
 - **double answer**: two answers (``generate_reply`` speeches heard) to one user turn, or a
@@ -283,8 +284,13 @@ def _excuse(view: _View, line: CallerLine, facts: CallFacts, due: float) -> str 
     u = line.utterance
     if facts.fault_until is not None and u.onset < facts.fault_until:
         return "injected fault"
-    if any(u.onset - 0.5 <= e.time <= max(due, u.end + RECOGNITION_WINDOW)
-           and e.data.get("source") in facts.injected for e in view.errors):
+    # it waits for its answer until the caller's next utterance, or the next turn the agent
+    # takes (a sentence with a pause inside, or a slow endpointing, keeps its turn open
+    # over later utterances): a fault of the injected provider then may have killed it
+    taken = next((t for t, _ in view.user_messages if t >= u.onset - _EPS), None)
+    waits = max(due, u.end + RECOGNITION_WINDOW, taken or 0.0)
+    if any(u.onset - 0.5 <= e.time <= waits and e.data.get("source") in facts.injected
+           for e in view.errors):
         return "injected fault"
     if u.end - u.onset <= SHORT_UTTERANCE and not any(
             a < u.end + 0.1 and b > u.onset - 0.1 for a, b in view.voice):
