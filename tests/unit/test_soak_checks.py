@@ -54,6 +54,8 @@ class Script:
     voice: list[tuple[float, float]] = field(default_factory=list)  # the agent's VAD heard
     length: float = 12.0
     final: list[tuple[str, str]] | None = None  # the history as it ended: (role, text)
+    exceeded: list[float] = field(default_factory=list)  # turn-limit cut-ins decided
+    listening: list[float] = field(default_factory=list)  # the agent went back to listening
 
 
 def lane(script: Script) -> AudioFrame:
@@ -88,6 +90,10 @@ class ScriptedAgent(AgentAdapter):
             report("user_message", time=t, text=text)
         for t, source in self.script.errors:
             report("error", time=t, source=source, message="boom")
+        for t in self.script.exceeded:
+            report("user_turn_exceeded", time=t, reason="sentences", transcript="")
+        for t in self.script.listening:
+            report("agent_state", time=t, state="listening")
         for a, b in self.script.voice:
             report("user_state", time=a, state="speaking")
             report("user_state", time=b, state="listening")
@@ -246,10 +252,41 @@ def test_a_fault_while_a_paused_sentence_keeps_its_turn_open_excuses_its_first_p
     first, second = line(0.5, "what I really want to know is"), line(4.0, "how long it lasts")
     second.move = first.move
     script = Script([Speech(11.0, REPLY)], [(10.5, "how long it lasts")], [(8.5, "stt")],
-                    length=14.0)
+                    length=16.0)
     faulty = CallFacts(injected=frozenset({"stt"}))
     assert check(script, [first, second], faulty) == []
     assert kinds(check(script, [first, second], CallFacts())) == ["unexpected_error",
                                                                   "lost_turn"]
     script.user_messages.insert(0, (2.9, "what"))  # a turn taken before the fault
     assert "lost_turn" in kinds(check(script, [first, second], faulty))
+
+    script.user_messages = [(7.0, "how long it lasts")]  # both taken, then the fault killed
+    assert check(script, [first, second], faulty) == []  # ... the reply they waited for
+
+
+MONOLOGUE = "i was charged twice this month"
+CUT_IN = Speech(4.0, "sorry can i pause you there".split(), source="say", protected=True)
+REFOCUS = Speech(6.5, "what do you need most today".split(), protected=True)
+
+
+def test_a_question_begun_as_a_cut_in_is_decided_belongs_to_the_monologue():
+    """Soak seed 1, scenario 118: "How" began 0.1 s before the turn limit cut in (the rest
+    of the question was said over the cut-in and dropped); the runtime counts words said
+    until the cut-in is heard as the monologue's, answered by the cut-in."""
+    script = Script([CUT_IN, REFOCUS], [(3.9, MONOLOGUE)], exceeded=[3.9],
+                    voice=[(2.0, 5.0)], length=16.0)
+    late = [line(2.0, MONOLOGUE), line(3.8, "how do I get a refund", index=1)]
+    assert check(script, late) == []
+    early = [line(2.0, MONOLOGUE), line(3.3, "how do I get a refund", index=1)]
+    assert kinds(check(script, early)) == ["lost_turn"]  # "how do" was said well before
+
+
+def test_the_pause_between_a_cut_in_and_its_protected_reply_is_protected():
+    """Soak seed 1, scenario 171: a question begun in the 0.6 s between the cut-in and its
+    (protected) refocusing reply is dropped by the runtime, as if said over them."""
+    script = Script([CUT_IN, REFOCUS], [(3.9, MONOLOGUE)], exceeded=[3.9],
+                    voice=[(2.0, 3.9), (6.0, 7.2)], length=16.0)
+    asked = [line(2.0, MONOLOGUE), line(6.0, "how much is it", index=1)]
+    assert check(script, asked) == []
+    script.listening = [5.9]  # the agent listened in between: the gap was the caller's
+    assert kinds(check(script, asked)) == ["lost_turn"]

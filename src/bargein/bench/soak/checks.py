@@ -12,8 +12,10 @@ reported (its ``agent_speech``, ``agent_words``, ``agent_message``, ``user_messa
   the oracle recognizer: a user message holding at least half of its words) and be answered
   (an agent speech heard after that message, or a turn-limit cut-in on it), unless a
   documented reason says otherwise: its words were said over uninterruptible speech that
-  drops them, an injected fault struck while it waited for its answer (until the caller's
-  next utterance or the next turn the agent took, whichever is later), the agent's VAD
+  drops them (a cut-in and the reply that follows it make one protected span), an
+  injected fault struck while it waited for its answer (until the caller's next
+  utterance, or 4 s after its end or after the turn the agent took with it, whichever is
+  latest), the agent's VAD
   never reported a short utterance (at most :data:`SHORT_UTTERANCE` s), the recognizer heard
   no real words in it (real recognition only), or the call ended first.
 - **double answer**: two answers (``generate_reply`` speeches heard) to one user turn, or a
@@ -41,8 +43,14 @@ PROBLEM_KINDS = ("hang", "exception", "lost_turn", "history_mismatch", "double_a
 ERROR_FLOOD = 12
 #: A user message holding at least this share of an utterance's words took it.
 WORD_SHARE = 0.5
-#: Seconds after an utterance the recognizer has to report its words.
+#: Seconds after an utterance the recognizer has to report its words, and after a turn was
+#: taken the agent has to be heard answering it (a fault in them may have killed either).
 RECOGNITION_WINDOW = 4.0
+#: A word begun less than this before a turn-limit cut-in was decided was not in the
+#: transcript the cut-in took (the word was not over, or its transcript not in yet): it is
+#: answered by the cut-in, as the runtime counts every word said until the cut-in is heard
+#: as part of the monologue it cuts off.
+CUT_IN_LAG = 0.3
 #: An utterance this short (seconds of speech) that the agent's VAD never reported (no
 #: ``user_state`` speaking over it) was not heard: a perception miss, not a lost turn. A
 #: longer one is counted lost: a deaf agent must not pass for a hard of hearing one.
@@ -145,6 +153,7 @@ class _View:
         self.exceeded = [e.time for e in timeline.of("user_turn_exceeded")]
         self.finals = [e for e in timeline.of("user_transcript") if e.data.get("final")]
         self.voice = _voice_spans(timeline.of("user_state"), self.end)
+        self.protected = self._protected_spans(timeline.of("agent_state"))
 
     def _heard_until(self, speech: AgentSpeech) -> float:
         """The end of the speech's last audible sample (its start if none was)."""
@@ -159,9 +168,27 @@ class _View:
         """The first heard speech that started at or after ``t``."""
         return next((s for s in self.speeches if s.start >= t - _EPS and self.heard(s)), None)
 
+    def _protected_spans(self, states: list[TimelineEvent]) -> list[tuple[float, float]]:
+        """Where protected speech played; back-to-back protected speeches (the agent not
+        listening in between: a cut-in and its reply) make one span, gap included."""
+        listening = [e.time for e in states if e.data.get("state") == "listening"]
+        spans: list[tuple[float, float]] = []
+        for s in self.speeches:
+            if not s.protected:
+                continue
+            end = s.end if s.end is not None else self.end
+            if spans and not any(spans[-1][1] - _EPS <= t < s.start - _EPS
+                                 for t in listening):
+                between = [p for p in self.speeches if not p.protected
+                           and spans[-1][0] - _EPS < p.start < s.start - _EPS]
+                if not between:
+                    spans[-1] = (spans[-1][0], end)
+                    continue
+            spans.append((s.start, end))
+        return spans
+
     def protected_at(self, t: float) -> bool:
-        return any(s.protected and s.start - _EPS <= t < (s.end or self.end) + _EPS
-                   for s in self.speeches)
+        return any(a - _EPS <= t < b + _EPS for a, b in self.protected)
 
 
 # -- history ------------------------------------------------------------------------------------
@@ -271,7 +298,7 @@ def _answered(view: _View, line: CallerLine, kept: list[tuple[float, str]],
     if cut_in is not None:
         # the agent cut in on it (turn limit): the words said until then must be in the
         # history (the refocus reply's turn), and answered after the cut-in
-        said = _content([w for t, w in kept if t < cut_in])
+        said = _content([w for t, w in kept if t < cut_in - CUT_IN_LAG])
         if not said:
             return view.answer_after(cut_in) is not None
         taken = _taken_at(view, first, said, exact)
@@ -288,7 +315,7 @@ def _excuse(view: _View, line: CallerLine, facts: CallFacts, due: float) -> str 
     # takes (a sentence with a pause inside, or a slow endpointing, keeps its turn open
     # over later utterances): a fault of the injected provider then may have killed it
     taken = next((t for t, _ in view.user_messages if t >= u.onset - _EPS), None)
-    waits = max(due, u.end + RECOGNITION_WINDOW, taken or 0.0)
+    waits = max(due, max(u.end, taken or 0.0) + RECOGNITION_WINDOW)
     if any(u.onset - 0.5 <= e.time <= waits and e.data.get("source") in facts.injected
            for e in view.errors):
         return "injected fault"
