@@ -149,3 +149,28 @@ def test_a_healthy_vad_unsure_of_babble_is_not_reported_stuck(make_call, seed):
     call, second = run_simulation(scenario())
     assert call.named("error") == []
     assert_second_question_answered(call, second)
+
+
+def test_silero_still_hears_the_caller_after_25_s_of_babble_without_speech():
+    """Soak seed 3, scenario 31: after 25 s of babble (20 dB) without speech, under a long
+    uninterruptible reply, Silero's recurrent state had drifted: it scored the caller's
+    clear 2.6 s question near 0 (a fresh model: 1.0), the agent never heard it. The
+    stream now resets the model's state after 15 s without speech."""
+    from bargein.adapters.soak_agent import SETUPS
+    from bargein.bench.soak import plans, run_scenario
+
+    plan = plans(0, 3, SETUPS, only=[31])[0]
+    outcome = run_scenario(plan, {s.name: s for s in SETUPS}[plan.setup])
+    assert outcome.problems == []
+    assert outcome.turns.answered == outcome.turns.utterances - sum(
+        (outcome.turns.excused or {}).values())
+
+
+def test_silero_state_reset_is_an_option_that_refuses_nonsense():
+    from bargein.providers.silero_vad import SileroVAD
+
+    assert SileroVAD().reset_after_silence == 15.0
+    assert SileroVAD(reset_after_silence=None).reset_after_silence is None
+    for bad in (0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="reset_after_silence"):
+            SileroVAD(reset_after_silence=bad)

