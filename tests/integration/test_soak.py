@@ -80,6 +80,7 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
     for args, message in ((["--setups", "nope"], "unknown setup(s) nope"),
                           (["--scenarios", "0"], "--scenarios must be at least 1"),
                           (["--wall-limit", "nan"], "--wall-limit must be"),
+                          (["--workers", "0"], "--workers must be at least 1"),
                           (["--agent", str(tmp_path / "missing.py")], "no such agent file")):
         out = soak(*args)
         assert out.returncode == 2, (args, out.stdout, out.stderr)

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -82,16 +83,18 @@ class ScenarioOutcome:
 
 
 def run_scenario(plan: ScenarioPlan, setup: SoakSetup, *,
-                 virtual_limit: float = VIRTUAL_LIMIT) -> ScenarioOutcome:
+                 virtual_limit: float = VIRTUAL_LIMIT,
+                 on_call: Callable[[SimulatedCall], None] | None = None) -> ScenarioOutcome:
     """Run ``plan`` against ``setup`` in a new virtual-time loop; never raises for what the
-    agent or the harness does (it is reported in the outcome)."""
+    agent or the harness does (it is reported in the outcome). ``on_call`` gets the call
+    once it is over and checked (its timeline, recording and speeches, to look inside)."""
     started = time.perf_counter()  # wall-clock-ok: reported run cost, not runtime timing
     outcome = ScenarioOutcome(plan.seed, plan.index, setup.name, plan.describe(),
                               fault=plan.variant.fault, stt=plan.variant.stt)
     capture = _Capture()
     capture.attach()
     try:
-        run_simulation(_play(plan, setup, outcome, capture, virtual_limit))
+        run_simulation(_play(plan, setup, outcome, capture, virtual_limit, on_call))
     except Exception as exc:  # the loop itself failed: report it, keep soaking
         outcome.problems.append(_exception("the scenario's loop failed", exc))
     finally:
@@ -102,7 +105,8 @@ def run_scenario(plan: ScenarioPlan, setup: SoakSetup, *,
 
 
 async def _play(plan: ScenarioPlan, setup: SoakSetup, outcome: ScenarioOutcome,
-                capture: _Capture, limit: float) -> None:
+                capture: _Capture, limit: float,
+                on_call: Callable[[SimulatedCall], None] | None) -> None:
     asyncio.get_running_loop().set_exception_handler(capture.loop_exception)
     call = SimulatedCall(setup.adapter(plan.variant))
     caller = Caller(plan, call)
@@ -136,6 +140,8 @@ async def _play(plan: ScenarioPlan, setup: SoakSetup, outcome: ScenarioOutcome,
     except Exception as exc:
         outcome.problems.append(_exception("the checks failed", exc))
     outcome.simulated = call.time
+    if on_call is not None:
+        on_call(call)
     outcome.digest = hashlib.sha256(call.room.recorder.channel("user").tobytes()
                                     + call.room.recorder.channel("agent").tobytes()).hexdigest()
 
