@@ -359,20 +359,26 @@ def soak_command(
     command = f"bargein soak --seed {seed}"
     command += f" --setups {','.join(names)}" if names else ""
     command += "".join(f" --agent {file}" for file in agent)
+    made = f"bargein soak --scenarios {scenarios}" + command[len("bargein soak"):]
+    made += f" --workers {processes}"
+
+    def save(result: soak.SoakResult) -> None:
+        """Write what was asked for (also every 100 scenarios: a long run stopped early
+        keeps what it did)."""
+        if json_path is not None:
+            json_path.write_text(result.dumps())
+        if write_readme:
+            base = _examples_folder()
+            readme = (base.parents[1] if base else Path.cwd()) / "benchmarks" / "README.md"
+            soak.update_readme(readme, result, bench.machine(), made)
+
     result = soak.run_soak(scenarios, seed=seed, setups=chosen, only=only or None,
-                           workers=processes,
-                           wall_limit=wall_limit, command=command,
-                           progress=lambda line: err.print(escape(line), highlight=False))
+                           workers=processes, wall_limit=wall_limit, command=command,
+                           progress=lambda line: err.print(escape(line), highlight=False),
+                           checkpoint=save)
     for line in result.summary_lines() + result.problem_lines():
         console.print(escape(line), highlight=False)
-    if json_path is not None:
-        json_path.write_text(result.dumps())
-    if write_readme:
-        base = _examples_folder()
-        readme = (base.parents[1] if base else Path.cwd()) / "benchmarks" / "README.md"
-        made = f"bargein soak --scenarios {scenarios}" + command[len("bargein soak"):]
-        made += f" --workers {processes}"
-        soak.update_readme(readme, result, bench.machine(), made)
+    save(result)
     raise typer.Exit(1 if result.failed else 0)
 
 

@@ -54,11 +54,14 @@ def plans(count: int, seed: int, setups: Sequence[SoakSetup], *,
 def run_soak(count: int = 100, *, seed: int = 0, setups: Sequence[SoakSetup],
              only: Sequence[int] | None = None, workers: int = 1,
              wall_limit: float = WALL_LIMIT, command: str | None = None,
-             progress: Callable[[str], None] | None = None) -> SoakResult:
+             progress: Callable[[str], None] | None = None,
+             checkpoint: Callable[[SoakResult], None] | None = None,
+             checkpoint_every: int = 100) -> SoakResult:
     """Run ``count`` scenarios of ``seed`` (or the ones in ``only``) against ``setups`` on
     ``workers`` worker processes; ``command`` is how to rerun it (for the reproduce lines).
     ``progress`` gets a line now and then. The machine's load average is sampled as
-    scenarios finish: a soak's speed says little without it."""
+    scenarios finish: a soak's speed says little without it. ``checkpoint`` gets the result
+    so far every ``checkpoint_every`` scenarios (a long run stopped early keeps them)."""
     todo = plans(count, seed, setups, only=only)
     started = time.perf_counter()  # wall-clock-ok: reported run time
     done: list[ScenarioOutcome] = []
@@ -66,9 +69,17 @@ def run_soak(count: int = 100, *, seed: int = 0, setups: Sequence[SoakSetup],
 
     rerun = command or f"bargein soak --seed {seed}"
 
+    def result() -> SoakResult:
+        return SoakResult(seed, [s.to_dict() for s in setups], list(done), rerun,
+                          time.perf_counter() - started, workers,  # wall-clock-ok
+                          load=sum(loads) / len(loads), planned=len(todo))
+
     def step(outcome: ScenarioOutcome) -> None:
         done.append(outcome)
         loads.append(_load())
+        if checkpoint is not None and len(done) % checkpoint_every == 0 \
+                and len(done) < len(todo):
+            checkpoint(result())
         if progress is None:
             return
         for line in outcome_lines(outcome, rerun):  # problems as they come: a long run
@@ -80,9 +91,7 @@ def run_soak(count: int = 100, *, seed: int = 0, setups: Sequence[SoakSetup],
                      f"{sum(o.simulated for o in done):.0f} s simulated in {wall:.0f} s")
 
     list(run_plans(todo, setups, workers=workers, wall_limit=wall_limit, on_outcome=step))
-    return SoakResult(seed, [s.to_dict() for s in setups], done, rerun,
-                      time.perf_counter() - started, workers,  # wall-clock-ok
-                      load=sum(loads) / len(loads))
+    return result()
 
 
 def _load() -> float:

@@ -23,7 +23,8 @@ class SoakResult:
 
     ``command`` reruns the whole run; :meth:`reproduce` gives the command that reruns one
     scenario alone. ``wall``, ``workers`` and ``load`` (the machine's mean 1-minute load
-    average during the run) describe this run only."""
+    average during the run) describe this run only. ``planned``: how many scenarios the run
+    was to have (more than the outcomes: a checkpoint of a run still going, or stopped)."""
 
     seed: int
     setups: list[dict[str, Any]]
@@ -32,6 +33,7 @@ class SoakResult:
     wall: float = 0.0
     workers: int = 1
     load: float = 0.0
+    planned: int | None = None
 
     def __post_init__(self) -> None:
         self.outcomes.sort(key=lambda o: o.index)
@@ -57,6 +59,14 @@ class SoakResult:
     def simulated(self) -> float:
         """Seconds of calls simulated."""
         return sum(o.simulated for o in self.outcomes)
+
+    @property
+    def partial(self) -> str:
+        """``""`` for a finished run, else a sentence saying how far it got."""
+        if self.planned is None or len(self.outcomes) >= self.planned:
+            return ""
+        return (f"Stopped early: {len(self.outcomes)} of the {self.planned} scenarios "
+                "finished (the figures are for those).")
 
     def reproduce(self, index: int) -> str:
         """The command that reruns scenario ``index`` alone."""
@@ -103,7 +113,7 @@ class SoakResult:
             f"{turns['answered']} answered; {excused} excused"
             + (f" ({reasons})" if reasons else ""),
             "  problems: " + " · ".join(f"{_LABELS[k]} {v}" for k, v in counts.items()),
-        ]
+        ] + ([f"  {self.partial}"] if self.partial else [])
 
     def problem_lines(self, limit: int | None = None) -> list[str]:
         """Each problem in two lines: what, then the command that reruns its scenario."""
@@ -122,6 +132,7 @@ class SoakResult:
         return {
             "seed": self.seed,
             "command": self.command,
+            "planned": self.planned if self.planned is not None else len(self.outcomes),
             "setups": self.setups,
             "mix": self.mix(),
             "problems": self.counts(),
@@ -156,6 +167,7 @@ class SoakResult:
         reasons = ", ".join(f"{r} {k}" for r, k in turns["excused"].items()) or "none"
         speed = self.simulated / self.wall if self.wall else 0.0
         return "\n".join([
+            *([f"**{self.partial}**", ""] if self.partial else []),
             f"Command: `{command or self.command}`. {mix['scenarios']} scenarios, "
             f"seed {self.seed}; "
             f"{mix['faults']} with one injected fault; recognizers: "
