@@ -290,3 +290,17 @@ def test_the_pause_between_a_cut_in_and_its_protected_reply_is_protected():
     assert check(script, asked) == []
     script.listening = [5.9]  # the agent listened in between: the gap was the caller's
     assert kinds(check(script, asked)) == ["lost_turn"]
+
+
+def test_a_fault_on_the_turn_that_took_over_an_unanswered_one_excuses_both():
+    """Soak seed 0, scenario 1699: a question was taken as the caller began another
+    sentence; its reply was cancelled (a caller talking over a thinking agent is a
+    barge-in), the next turn's reply would answer both, and the injected LLM fault killed
+    it 4.1 s after the first question was taken."""
+    first, second = line(0.5, QUESTION), line(3.2, "i tried to pay with my card", index=1)
+    script = Script([], [(2.9, QUESTION), (6.5, "i tried to pay")], [(7.0, "llm")],
+                    voice=[(0.5, 2.0), (3.2, 5.0)], length=16.0)  # the fault killed the reply
+    faulty = CallFacts(injected=frozenset({"llm"}))
+    assert check(script, [first, second], faulty) == []
+    script.user_messages[1] = (7.2, "i tried to pay")  # the first waited 4.3 s unanswered
+    assert kinds(check(script, [first, second], faulty)) == ["lost_turn"]

@@ -314,7 +314,7 @@ def _excuse(view: _View, line: CallerLine, facts: CallFacts, due: float) -> str 
     # it waits for its answer until the caller's next utterance, or the next turn the agent
     # takes (a sentence with a pause inside, or a slow endpointing, keeps its turn open
     # over later utterances): a fault of the injected provider then may have killed it
-    taken = next((t for t, _ in view.user_messages if t >= u.onset - _EPS), None)
+    taken = _last_unanswered_turn(view, u.onset)
     waits = max(due, max(u.end, taken or 0.0) + RECOGNITION_WINDOW)
     if any(u.onset - 0.5 <= e.time <= waits and e.data.get("source") in facts.injected
            for e in view.errors):
@@ -329,6 +329,23 @@ def _excuse(view: _View, line: CallerLine, facts: CallFacts, due: float) -> str 
     if u.end > view.end - FINAL_SETTLE:
         return "call ended"
     return None
+
+
+def _last_unanswered_turn(view: _View, onset: float) -> float | None:
+    """When the agent took the first turn after ``onset``, or a later one taken within
+    :data:`RECOGNITION_WINDOW` s of it with no answer heard in between (the caller spoke on
+    while the agent thought: the reply to the first was cancelled, and the answer to both
+    is the later turn's)."""
+    times = [t for t, _ in view.user_messages if t >= onset - _EPS]
+    if not times:
+        return None
+    last = times[0]
+    for t in times[1:]:
+        answer = view.answer_after(last)
+        if t > last + RECOGNITION_WINDOW or (answer is not None and answer.start < t):
+            break
+        last = t
+    return last
 
 
 def double_answers(view: _View, lines: list[CallerLine]) -> list[Problem]:

@@ -12,6 +12,7 @@ itself.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 import time
@@ -98,6 +99,10 @@ def run_scenario(plan: ScenarioPlan, setup: SoakSetup, *,
     except Exception as exc:  # the loop itself failed: report it, keep soaking
         outcome.problems.append(_exception("the scenario's loop failed", exc))
     finally:
+        # tasks and generators the call left pending are destroyed (and complain) when
+        # collected: now, while they count for this scenario, not in the next one a worker
+        # runs (whose rerun alone would not show them)
+        gc.collect()
         capture.detach()
     outcome.problems += capture.problems
     outcome.wall = time.perf_counter() - started  # wall-clock-ok
