@@ -56,8 +56,10 @@ class Capabilities:
 #:   words on purpose (said over uninterruptible speech, with the agent's option to discard
 #:   them): the script then treats the caller's turn as answered by design instead of
 #:   waiting for a reply that is not meant to come.
-#: - ``user_message`` and ``agent_message`` together are the agent's history as it grew:
-#:   ``bargein soak`` checks that no caller turn is lost or answered twice with them.
+#: - ``user_message`` and ``agent_message`` together are the agent's history as it grew, and
+#:   ``history`` (reported once, when the agent closes) as it ended (a late transcript may
+#:   update a message): ``bargein soak`` checks that no caller turn is lost or answered
+#:   twice with them.
 ADAPTER_EVENTS = {
     "agent_words": "words (tuple of str) that started playing; text heard so far",
     "agent_state": "state: listening | thinking | speaking",
@@ -67,6 +69,7 @@ ADAPTER_EVENTS = {
     "user_transcript": "text, final (bool), discarded (optional bool: the agent dropped "
                        "these words, said over uninterruptible speech)",
     "user_message": "text of a user turn as it entered the agent's history",
+    "history": "messages (list of {role, text, interrupted}): the history as the call ended",
     "user_state": "state: listening | speaking (the agent's view of the caller, e.g. its VAD)",
     "user_turn_exceeded": "reason: sentences | words | duration, transcript",
     "agent_message": "text of a finished agent message, interrupted (bool)",

@@ -41,10 +41,10 @@ class BargeinAgentAdapter(AgentAdapter):
 
     Both modes report the boundaries of each speech (``agent_speech``, with ``protected`` for
     ``allow_interruptions=False`` and the ``source`` that made it), the messages entering the
-    history (``agent_message``, ``user_message``), the caller's state as the agent's VAD sees
-    it (``user_state``), turn-limit cut-ins (``user_turn_exceeded``) and transcripts of words
-    the agent discarded because they were said over protected speech (``user_transcript``
-    with ``discarded=True``).
+    history (``agent_message``, ``user_message``, and the whole ``history`` when it closes),
+    the caller's state as the agent's VAD sees it (``user_state``), turn-limit cut-ins
+    (``user_turn_exceeded``) and transcripts of words the agent discarded because they were
+    said over protected speech (``user_transcript`` with ``discarded=True``).
     """
 
     def __init__(self, factory: Factory, *, mode: Literal["full", "limited"] = "full",
@@ -57,10 +57,11 @@ class BargeinAgentAdapter(AgentAdapter):
         self.capabilities = _FULL if mode == "full" else _LIMITED
         self.session: AgentSession | None = None
         self.agent: Agent | None = None
+        self._link: AdapterLink | None = None
 
     async def start(self, link: AdapterLink) -> None:
         agent, session = self.factory(BuildContext(link.sample_rate, link.truth))
-        self.agent, self.session = agent, session
+        self.agent, self.session, self._link = agent, session, link
 
         def report(kind: str, *, time: float, **fields: object) -> None:
             # session times -> recording times (the session started a moment after the room)
@@ -127,5 +128,10 @@ class BargeinAgentAdapter(AgentAdapter):
         self.session.interrupt()
 
     async def close(self) -> None:
-        if self.session is not None:
+        if self.session is not None and self._link is not None:
             await self.session.aclose()
+            # the history as it ended: a late final may have updated a user message since
+            # it was reported
+            self._link.report("history", messages=[
+                {"role": m.role, "text": m.content, "interrupted": m.interrupted}
+                for m in self.session.history if m.role in ("user", "assistant")])

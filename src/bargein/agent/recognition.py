@@ -41,10 +41,10 @@ STUCK_VAD_QUIET = 3.0
 #: the VAD hears no voice (frames of steady pink or babble noise stay below 2.6x its mean;
 #: speech 10 dB above the noise goes well past 3x).
 STUCK_VAD_LEVEL = 3.0
-#: A VAD that held "speech" over that near-silence with at least this mean probability is
-#: faulty (an error is reported); below it, the VAD was unsure of the line's noise (babble
-#: keeps Silero between 0.3 and 0.7) and its voice is just ended.
-STUCK_VAD_SURE = 0.8
+#: A VAD whose probability moved less than this over that near-silence is frozen: faulty,
+#: an error is reported. One whose probability moved was listening to the line's noise
+#: (babble is voices: Silero scores it 0.3-0.9, never flat) and its voice is just ended.
+STUCK_VAD_FLAT = 0.02
 #: Share of the noise level each non-voice frame moves (a mean over about a second).
 _NOISE_SMOOTHING = 0.02
 
@@ -115,7 +115,7 @@ class Recognition:
         self._vad_down_since: float | None = None  # stream time the VAD went down
         self._words_while_down = False
         self._quiet = 0.0  # seconds of near-silent input while the VAD says "speech"
-        self._quiet_voicing = 0.0  # the VAD's probability summed over those seconds
+        self._quiet_range = (1.0, 0.0)  # the VAD's lowest and highest probability then
         self._floor = 1.0  # the quietest input level, for a VAD stuck before any silence
         self._noise: float | None = None  # mean input level while the VAD hears no voice
         self._tasks: list[asyncio.Task[None]] = []
@@ -222,7 +222,7 @@ class Recognition:
         t, now = self.session_time(stream_time), self._clock()
         if kind is VADEventType.START_OF_SPEECH:
             self._apply(self._endpointing.voice_started(now, t))
-            self._quiet = self._quiet_voicing = 0.0
+            self._quiet, self._quiet_range = 0.0, (1.0, 0.0)
             self._hooks.on_voice_started(t)
         else:
             self._speech_end = stream_time
@@ -261,21 +261,22 @@ class Recognition:
 
     def _watch_for_stuck_vad(self, frame: AudioFrame, probability: float) -> None:
         """Near-silence is measured against the line's noise (its quietest frame if the VAD
-        never heard a pause yet): on a noisy line, input is never silent. A VAD sure of a
-        voice in it is faulty (an error); one unsure of it was held open by the noise."""
+        never heard a pause yet): on a noisy line, input is never silent. A VAD whose score
+        stayed flat over it is frozen (an error); one whose score moved heard the noise."""
         level = frame.rms() if frame.num_samples else 0.0
         self._floor = min(self._floor * 1.002, max(level, 1e-6))
         reference = (STUCK_VAD_LEVEL * self._noise if self._noise is not None
                      else 2 * self._floor)
         if level < reference + 1e-4:
             self._quiet += frame.duration
-            self._quiet_voicing += frame.duration * probability
+            low, high = self._quiet_range
+            self._quiet_range = (min(low, probability), max(high, probability))
         else:
-            self._quiet = self._quiet_voicing = 0.0
+            self._quiet, self._quiet_range = 0.0, (1.0, 0.0)
         if self._quiet >= STUCK_VAD_QUIET:
-            sure = self._quiet_voicing / self._quiet
-            self._quiet = self._quiet_voicing = 0.0
-            if sure >= STUCK_VAD_SURE:
+            low, high = self._quiet_range
+            self._quiet, self._quiet_range = 0.0, (1.0, 0.0)
+            if high - low <= STUCK_VAD_FLAT:
                 self._hooks.on_error("vad", RuntimeError(
                     f"the VAD has reported speech over {STUCK_VAD_QUIET:g} s of silence; "
                     "its stream was reset"))

@@ -51,6 +51,7 @@ __all__ = [
     "RecordedPart",
     "RenderedCase",
     "Voice",
+    "active_rms",
     "background_bed",
     "caller_tts",
     "cough",
@@ -318,7 +319,7 @@ async def render_case(case: BenchCase, sample_rate: int = 16000) -> RenderedCase
         from bargein.bench.human import recorded_part_speech
 
         out.speech = [recorded_part_speech(part, sample_rate) for part in case.recording]
-        out.speech_rms = _active_rms(np.concatenate([s.audio.to_float() for s in out.speech]))
+        out.speech_rms = active_rms(np.concatenate([s.audio.to_float() for s in out.speech]))
         return out
     if case.kind == "noise":
         rng = np.random.default_rng(case.seed)
@@ -329,7 +330,7 @@ async def render_case(case: BenchCase, sample_rate: int = 16000) -> RenderedCase
     tts = caller_tts(case.voice, sample_rate)
     texts = case.parts if case.kind == "pause" else (case.text,)
     out.speech = [await tts.synthesize(text) for text in texts]
-    out.speech_rms = _active_rms(np.concatenate([s.audio.to_float() for s in out.speech]))
+    out.speech_rms = active_rms(np.concatenate([s.audio.to_float() for s in out.speech]))
     return out
 
 
@@ -343,8 +344,9 @@ def caller_tts(voice: Voice, sample_rate: int = 16000) -> Any:
                      volume=voice.volume, sample_rate=sample_rate, ttfb=Fixed(0.0))
 
 
-def _active_rms(x: np.ndarray) -> float:
-    """RMS of the audible part of ``x`` (samples above about -54 dBFS)."""
+def active_rms(x: np.ndarray) -> float:
+    """RMS of the audible part of ``x`` (float samples above about -54 dBFS): the speech
+    level a background's SNR is set against."""
     loud = x[np.abs(x) > 0.002]
     return float(np.sqrt(np.mean(loud**2))) if loud.size else REFERENCE_SPEECH_RMS
 
