@@ -224,6 +224,33 @@ def test_a_recognizer_error_reopens_on_the_same_timeline(make_call):
     assert_second_question_answered(call, second)
 
 
+def test_a_failed_recognizer_stream_is_closed_with_its_worker(make_call):
+    """Soak seed 0, scenario 1495: pocketsphinx decodes in a worker task; a stream that
+    failed and was replaced must be closed, or its worker stays pending until the garbage
+    collector destroys it, in whatever call is running then."""
+    from bargein.providers.pocketsphinx_stt import PocketsphinxSTT
+
+    stt = PocketsphinxSTT()
+    stt_factory = lambda truth: FaultySTT(stt, "raise_once", after=2)  # noqa: E731
+
+    async def scenario():
+        call = await make_call(stt_factory=stt_factory)
+        first, _ = await call.user_says(Q1, at=1.0)
+        await first.done()
+        await settle(call, 1)
+        second, _ = await call.user_says(Q2)
+        await second.done()
+        await settle(call, 2)
+        workers = [t for t in asyncio.all_tasks() if not t.done()
+                   and "PocketsphinxSTTStream" in getattr(t.get_coro(), "__qualname__", "")]
+        await call.close()
+        return call, workers
+
+    call, workers = run_simulation(scenario())
+    assert len(errors(call, "stt")) == 1
+    assert len(workers) == 1, workers  # the live stream's; the failed one's was closed
+
+
 def test_empty_finals_keep_the_interim_and_say_so(make_call):
     stt_factory = lambda truth: FaultySTT(OracleSTT(truth), "empty_finals", on_call=0)  # noqa: E731
     call, _first, second = run_simulation(two_questions(make_call, stt_factory=stt_factory))

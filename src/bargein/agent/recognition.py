@@ -294,7 +294,10 @@ class Recognition:
                 raise
             except Exception as exc:  # the recognizer failed: report, reopen, keep listening
                 self._hooks.on_error("stt", exc)
+                failed = self._stt_stream
                 self._reopen_stt()
+                with contextlib.suppress(Exception):  # its workers must not outlive it
+                    await failed.aclose()
 
     def _reopen_stt(self) -> None:
         """A new recognizer stream that continues the input's timeline."""
