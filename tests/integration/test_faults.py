@@ -48,7 +48,8 @@ async def settle(call, replies: int, *, quiet: float = 1.5, limit: float = 40.0)
         await asyncio.sleep(0.1)
 
 
-async def two_questions(make_call, **options: Any):
+async def two_questions(make_call, *, before_close: Any = None, **options: Any):
+    """Two questions, each answered; ``before_close(call)`` looks at the call before it ends."""
     call = await make_call(**options)
     first, _ = await call.user_says(Q1, at=1.0)
     await first.done()
@@ -56,6 +57,8 @@ async def two_questions(make_call, **options: Any):
     second, _ = await call.user_says(Q2)
     await second.done()
     await settle(call, 2)
+    if before_close is not None:
+        before_close(call)
     await call.close()
     return call, first, second
 
@@ -233,20 +236,14 @@ def test_a_failed_recognizer_stream_is_closed_with_its_worker(make_call):
     stt = PocketsphinxSTT()
     stt_factory = lambda truth: FaultySTT(stt, "raise_once", after=2)  # noqa: E731
 
-    async def scenario():
-        call = await make_call(stt_factory=stt_factory)
-        first, _ = await call.user_says(Q1, at=1.0)
-        await first.done()
-        await settle(call, 1)
-        second, _ = await call.user_says(Q2)
-        await second.done()
-        await settle(call, 2)
-        workers = [t for t in asyncio.all_tasks() if not t.done()
-                   and "PocketsphinxSTTStream" in getattr(t.get_coro(), "__qualname__", "")]
-        await call.close()
-        return call, workers
+    workers: list = []
 
-    call, workers = run_simulation(scenario())
+    def count_workers(_call) -> None:
+        workers.extend(t for t in asyncio.all_tasks() if not t.done() and "PocketsphinxSTTStream"
+                       in getattr(t.get_coro(), "__qualname__", ""))
+
+    call, _first, _second = run_simulation(
+        two_questions(make_call, before_close=count_workers, stt_factory=stt_factory))
     assert len(errors(call, "stt")) == 1
     assert len(workers) == 1, workers  # the live stream's; the failed one's was closed
 
