@@ -188,8 +188,6 @@ def test_a_healthy_vad_sure_of_babble_is_not_reported_stuck_either():
     assert run_scenario(plan, {s.name: s for s in SETUPS}[plan.setup]).problems == []
 
 
-@pytest.mark.xfail(strict=True, reason="open: a late final of words a turn-limit cut-in "
-                   "consumed is dropped instead of updating the cut turn's user message")
 def test_a_late_final_of_words_cut_off_by_the_turn_limit_reaches_the_history():
     """Soak seed 0, scenario 501 (turn-limit-time, STT finals ~5 s late): "Could you send
     the invoice to / my work email address?" then a monologue. The 8 s limit cut in before
@@ -197,10 +195,16 @@ def test_a_late_final_of_words_cut_off_by_the_turn_limit_reaches_the_history():
     part and the monologue, and the late final, for words said before the cut-in, is
     counted as answered by it and dropped: the history never holds those words. A late
     final must update the turn it belongs to (issue 17, item 2), here the cut one, whose
-    message the refocusing reply's generate_reply(user_input=...) made."""
+    message the refocusing reply's generate_reply(user_input=...) made. The turn now reads
+    its pieces in the order they were said, the late final before the monologue's interim."""
     from bargein.adapters.soak_agent import SETUPS
     from bargein.bench.soak import plans, run_scenario
 
     plan = plans(0, 0, SETUPS, only=[501])[0]
     assert plan.variant.fault == "stt:late_final"
-    assert run_scenario(plan, {s.name: s for s in SETUPS}[plan.setup]).problems == []
+    calls = []
+    outcome = run_scenario(plan, {s.name: s for s in SETUPS}[plan.setup], on_call=calls.append)
+    assert outcome.problems == []
+    users = [m.content for m in calls[0].adapter.session.history if m.role == "user"]
+    assert users and users[0].startswith(
+        "Could you send the invoice to my work email address? I always paid"), users

@@ -203,7 +203,9 @@ class AgentSession:
         """Ask the LLM for a reply and speak it. ``user_input`` is added to the history as a
         user message first; ``instructions`` steer this reply only."""
         if user_input:
-            self._add_item(ChatMessage("user", user_input))
+            message = ChatMessage("user", user_input)
+            self._add_item(message)
+            self._turn_taking.user_input_added(message)
         return self._schedule(lambda: self._reply_text(instructions), "generate_reply",
                               allow_interruptions)
 

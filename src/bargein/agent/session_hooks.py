@@ -79,16 +79,25 @@ class SessionHooks:
         s._events.emit("user_input_transcribed", UserInputTranscribed(
             event.text, final, s.time, discarded=kept.discarded and not kept.texts))
         text = kept.text(event)
+        cut = s._turns.cut
+        if final and kept.answered and cut is not None:
+            # words said before a turn-limit cut-in: they complete the turn it cut off
+            said = kept.answered
+            s._turn_taking.late_final(cut, " ".join(w.text for w in said),
+                                      said[0].start, said[-1].end)
+            if not kept.texts:
+                return
         late = s._turns.late_for(event) if final and kept.texts else None
         if late is not None:  # a slow recognizer: this belongs to a turn already taken
-            s._turn_taking.late_final(late, text)
+            s._turn_taking.late_final(late, text, event.start, event.end)
             return
         onset = s._policy.episode_onset
         if onset is not None:
             said = kept.said_since(onset - _WORD_SLACK)
             s._feed_policy(WordsHeard(s.time, tuple(said), final))
         if kept.texts or s._turns.current is not None:
-            s._turns.add(text, final=final, start=event.start)
+            start = kept.starts[0] if kept.starts else event.start
+            s._turns.add(text, final=final, start=start, end=event.end)
         self.check_turn_limit()
 
     def _empty_final(self, event: SpeechEvent) -> None:
@@ -96,11 +105,11 @@ class SessionHooks:
         the recognizer lost them: keep the interim and say so."""
         s = self._s
         turn = s._turns.current
-        if turn is not None and turn.interim.strip():
+        if turn is not None and turn.interim is not None and turn.interim.text.strip():
             s._report_error("stt", ProviderError(
                 f"the recognizer's final transcript was empty after the interim "
-                f"{turn.interim!r}; the interim is kept"))
-            turn.add(turn.interim, final=True)
+                f"{turn.interim.text!r}; the interim is kept"))
+            turn.keep_interim()
 
     def on_end_of_turn(self) -> None:
         self._s._turn_taking.end_of_turn()

@@ -111,13 +111,13 @@ class TurnTaking:
             speech.cancel_held()
         taken.reply = s.generate_reply()
 
-    def late_final(self, taken: TakenTurn, text: str) -> None:
-        """A final transcript of a turn already taken arrived (a slow recognizer): the turn
-        and its history message take the final words; a reply not heard yet is made again
-        for them."""
+    def late_final(self, taken: TakenTurn, text: str, start: float, end: float) -> None:
+        """A final transcript (of the audio from ``start`` to ``end``) of a turn already taken
+        arrived (a slow recognizer, or words a turn-limit cut-in cut off): the turn and its
+        history message take the final words; a reply not heard yet is made again for them."""
         s = self._s
         before = taken.turn.transcript()
-        taken.turn.add(text, final=True)
+        taken.turn.add(text, final=True, start=start, end=end)
         if taken.message is not None:
             updated = ChatMessage("user", taken.turn.transcript())
             s.history.replace(taken.message, updated)
@@ -128,3 +128,17 @@ class TurnTaking:
             return
         s._interrupt_speech(reply, "replaced")
         taken.reply = s.generate_reply()
+
+    def user_input_added(self, message: ChatMessage) -> None:
+        """A user message was added by ``generate_reply(user_input=...)``: if it is the words
+        the turn limit cut off (the default cut-in's refocusing reply), it is that turn's
+        history entry, and takes the words that turn got since."""
+        cut = self._s._turns.cut
+        if cut is None or cut.message is not None or message.content != cut.cut_transcript:
+            return
+        cut.message = message
+        now = cut.turn.transcript()
+        if now != message.content:
+            updated = ChatMessage("user", now)
+            self._s.history.replace(message, updated)
+            cut.message = updated

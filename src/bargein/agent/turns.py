@@ -5,7 +5,8 @@ Pure bookkeeping, no clock and no I/O (times are session seconds given by the ca
 - the open :class:`UserTurn` (finals so far plus the latest interim);
 - the spans during which uninterruptible (protected) speech played: words said then are
   dropped, or kept for the next turn (``discard_audio_if_uninterruptible``);
-- words already answered (by a turn-limit cut-in) that must not open a new turn;
+- words already answered by a turn-limit cut-in: they must not open a new turn, and a
+  late final of them updates the turn that was cut off;
 - the turns already taken, so a late final transcript updates the turn it belongs to instead
   of starting a new one;
 - the :class:`~bargein.agent.options.UserTurnLimit` check.
@@ -19,6 +20,7 @@ from typing import Any, Literal
 from bargein.agent.options import UserTurnLimit
 from bargein.providers.llm import ChatMessage
 from bargein.providers.stt import SpeechEvent
+from bargein.providers.types import WordTiming
 from bargein.text import count_sentences, words
 
 __all__ = ["KeptWords", "LimitReached", "TakenTurn", "UserTurn", "UserTurns"]
@@ -26,39 +28,68 @@ __all__ = ["KeptWords", "LimitReached", "TakenTurn", "UserTurn", "UserTurns"]
 _EPS = 1e-9
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """A transcript of the audio between ``start`` and ``end`` (session seconds)."""
+
+    text: str
+    start: float
+    end: float
+
+
 @dataclass
 class UserTurn:
-    """What the user said since the last turn was taken."""
+    """What the user said since the last turn was taken: the finals so far and the latest
+    interim, each with the stretch of audio it transcribes, read in the order they were said
+    (a slow recognizer's final may come after the interims of what followed)."""
 
     start: float
-    finals: list[str] = field(default_factory=list)
-    interim: str = ""
+    finals: list[_Piece] = field(default_factory=list)
+    interim: _Piece | None = None
     exceeded: bool = False
 
     def transcript(self) -> str:
-        """Finals so far, then the latest interim."""
-        return " ".join(t for t in [*self.finals, self.interim] if t).strip()
+        """Finals so far and the latest interim, in the order they were said."""
+        pieces = [*self.finals, *([self.interim] if self.interim else [])]
+        pieces.sort(key=lambda p: p.start)
+        return " ".join(p.text for p in pieces if p.text).strip()
 
-    def add(self, text: str, *, final: bool) -> None:
-        """A transcript of the utterance in progress: a final adds to the turn, an interim
-        replaces the previous interim."""
-        if final:
-            if text:
-                self.finals.append(text)
-            self.interim = ""
-        else:
-            self.interim = text
+    def add(self, text: str, *, final: bool, start: float, end: float) -> None:
+        """A transcript of the audio from ``start`` to ``end``: a final adds to the turn and
+        ends the interim of the same speech; an interim replaces the previous interim. An
+        interim that began after this final's audio ended transcribes later speech and stays
+        (a final without a span, ``end <= start``, ends any interim)."""
+        if not final:
+            self.interim = _Piece(text, start, end)
+            return
+        if text:
+            self.finals.append(_Piece(text, start, end))
+        interim = self.interim
+        if interim is None or end <= start or interim.start < end - _EPS:
+            self.interim = None
+
+    def keep_interim(self) -> None:
+        """The interim becomes final (its recognizer lost the final: the interim is all
+        there is)."""
+        if self.interim is not None:
+            self.finals.append(self.interim)
+            self.interim = None
 
 
 @dataclass
 class TakenTurn:
-    """A turn that was taken at ``taken_at``; ``message`` is its entry in the history."""
+    """A turn that was taken at ``taken_at``; ``message`` is its entry in the history.
+
+    A turn cut off by the turn limit is taken too: ``cut_transcript`` is what it held when
+    the cut-in answered it (the user message the cut-in's reply added, until it is linked).
+    """
 
     turn: UserTurn
     taken_at: float
     message: ChatMessage | None = None
     #: the reply to it (a SpeechHandle), once scheduled
     reply: Any = None
+    cut_transcript: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,12 +109,14 @@ class KeptWords:
 
     ``starts`` gives each word's start (session seconds) when the recognizer timed its
     words, else it is empty; ``discarded`` is True if words said over protected speech were
-    dropped.
+    dropped. ``answered`` are the timed words said before a turn-limit cut-in, which belong
+    to the turn it cut off (:attr:`UserTurns.cut`), not to the next one.
     """
 
     texts: list[str]
     starts: list[float]
     discarded: bool
+    answered: tuple[WordTiming, ...] = ()
 
     def text(self, event: SpeechEvent) -> str:
         """The kept words as the turn's text (the event's own text when it has no timings)."""
@@ -117,6 +150,9 @@ class UserTurns:
         self.last_taken: TakenTurn | None = None
         self._spans: list[_Span] = []
         self._consumed_until = -1.0  # words said before this were already answered
+        #: the last turn the turn limit cut off; words said before the cut-in was heard
+        #: belong to it
+        self.cut: TakenTurn | None = None
         self._consume_until_next_speech = False
 
     # -- protected speech ----------------------------------------------------------------------
@@ -144,16 +180,17 @@ class UserTurns:
         """Words of ``event`` (times in session seconds) that belong to the user's next turn."""
         if not event.words:
             return KeptWords(words(event.text), [], False)
-        kept, starts, discarded = [], [], False
+        kept, starts, answered, discarded = [], [], [], False
         for w in event.words:
             if w.start < self._consumed_until:
+                answered.append(w)
                 continue
             if self.discard_if_protected and any(s.contains(w.start) for s in self._spans):
                 discarded = True
                 continue
             kept.append(w.text)
             starts.append(w.start)
-        return KeptWords(kept, starts, discarded)
+        return KeptWords(kept, starts, discarded, tuple(answered))
 
     def late_for(self, event: SpeechEvent) -> TakenTurn | None:
         """The taken turn a final transcript belongs to, if it was said before that turn
@@ -166,11 +203,12 @@ class UserTurns:
             return taken
         return None
 
-    def add(self, text: str, *, final: bool, start: float) -> UserTurn:
-        """Add a transcript to the open turn (opening one at ``start`` if needed)."""
+    def add(self, text: str, *, final: bool, start: float, end: float) -> UserTurn:
+        """Add a transcript of the audio from ``start`` to ``end`` to the open turn (opening
+        one at ``start`` if needed)."""
         if self.current is None:
             self.current = UserTurn(start=start)
-        self.current.add(text, final=final)
+        self.current.add(text, final=final, start=start, end=end)
         return self.current
 
     def open(self, t: float) -> UserTurn:
@@ -222,4 +260,5 @@ class UserTurns:
         self._consumed_until = now
         self._consume_until_next_speech = True
         self.current = None
+        self.cut = TakenTurn(turn, now, cut_transcript=transcript)
         return LimitReached(transcript, reason, n_sentences, n_words, duration)
