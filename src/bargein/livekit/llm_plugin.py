@@ -13,13 +13,14 @@ from livekit.agents.types import (
     NotGivenOr,
 )
 
+from bargein.livekit.wrapping import WrapsBargeinProvider
 from bargein.providers.llm import LLM as BargeinLLM
 from bargein.providers.llm import ChatMessage
 
 __all__ = ["LLM", "chat_messages"]
 
 
-class LLM(lk_llm.LLM):
+class LLM(WrapsBargeinProvider, lk_llm.LLM):
     """A bargein LLM as a LiveKit LLM; by default the deterministic rule-based responder.
 
     ``LLM()`` wraps :class:`~bargein.providers.rule_based_llm.RuleBasedLLM` (keyword
@@ -38,14 +39,6 @@ class LLM(lk_llm.LLM):
         elif rule_based:
             raise TypeError("give either llm= or RuleBasedLLM keyword arguments, not both")
         self.inner = llm
-
-    @property
-    def model(self) -> str:
-        return type(self.inner).__name__
-
-    @property
-    def provider(self) -> str:
-        return "bargein"
 
     def chat(self, *, chat_ctx: lk_llm.ChatContext, tools: list[Any] | None = None,
              conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,

@@ -16,6 +16,7 @@ from livekit.agents.types import (
 )
 
 from bargein.livekit.frames import from_rtc_frame
+from bargein.livekit.wrapping import WrapsBargeinProvider
 from bargein.providers.stt import STT as BargeinSTT
 from bargein.providers.stt import SpeechEventType, STTStream
 from bargein.providers.types import WordTiming
@@ -32,7 +33,7 @@ def speech_data(text: str, words: tuple[WordTiming, ...], start: float, end: flo
     )
 
 
-class STT(lk_stt.STT):
+class STT(WrapsBargeinProvider, lk_stt.STT):
     """A bargein recognizer (Whisper, pocketsphinx, their hybrid...) as a LiveKit STT.
 
     The stream pushes LiveKit's audio into a bargein :class:`~bargein.providers.stt.STTStream`
@@ -58,14 +59,6 @@ class STT(lk_stt.STT):
         from bargein.providers.whisper_stt import WhisperSTT
 
         return cls(HybridSTT(PocketsphinxSTT(), WhisperSTT()))
-
-    @property
-    def model(self) -> str:
-        return type(self.inner).__name__
-
-    @property
-    def provider(self) -> str:
-        return "bargein"
 
     async def _recognize_impl(self, buffer: Any, *, language: NotGivenOr[str] = NOT_GIVEN,
                               conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS

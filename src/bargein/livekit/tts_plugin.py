@@ -9,6 +9,7 @@ from livekit.agents import tts as lk_tts
 from livekit.agents import utils as lk_utils
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions, TimedString
 
+from bargein.livekit.wrapping import WrapsBargeinProvider
 from bargein.providers.tts import TTS as BargeinTTS
 
 __all__ = ["TTS"]
@@ -16,7 +17,7 @@ __all__ = ["TTS"]
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*\s+")
 
 
-class TTS(lk_tts.TTS):
+class TTS(WrapsBargeinProvider, lk_tts.TTS):
     """espeak-ng (or another bargein TTS) as a streaming LiveKit TTS with word timings.
 
     ``TTS()`` speaks with :class:`~bargein.providers.espeak_tts.EspeakTTS` (keyword arguments
@@ -37,14 +38,6 @@ class TTS(lk_tts.TTS):
         super().__init__(capabilities=lk_tts.TTSCapabilities(streaming=True,
                                                               aligned_transcript=True),
                          sample_rate=tts.sample_rate, num_channels=1)
-
-    @property
-    def model(self) -> str:
-        return type(self.inner).__name__
-
-    @property
-    def provider(self) -> str:
-        return "bargein"
 
     def synthesize(self, text: str, *,
                    conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
