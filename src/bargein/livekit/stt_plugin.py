@@ -54,11 +54,9 @@ class STT(WrapsBargeinProvider, lk_stt.STT):
     @classmethod
     def local(cls) -> STT:
         """pocketsphinx interims + Whisper tiny.en finals (bargein's offline default)."""
-        from bargein.providers.hybrid_stt import HybridSTT
-        from bargein.providers.pocketsphinx_stt import PocketsphinxSTT
-        from bargein.providers.whisper_stt import WhisperSTT
+        from bargein.providers.local_stack import make_stt
 
-        return cls(HybridSTT(PocketsphinxSTT(), WhisperSTT()))
+        return cls(make_stt("local"))
 
     async def _recognize_impl(self, buffer: Any, *, language: NotGivenOr[str] = NOT_GIVEN,
                               conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
