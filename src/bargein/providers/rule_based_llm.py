@@ -141,8 +141,16 @@ class RuleBasedLLM:
 
     def match(self, text: str) -> tuple[Intent | None, re.Match[str] | None]:
         """The intent ``text`` selects (and its match), or ``(None, None)``."""
+        return self._best_match(text)
+
+    def _best_match(self, text: str, *, topical: bool = False
+                    ) -> tuple[Intent | None, re.Match[str] | None]:
+        """The best intent matching ``text`` (highest priority, then earliest match, then
+        earliest in the list), among those with a topic if ``topical``."""
         best: tuple[tuple[int, int, int], Intent, re.Match[str]] | None = None
         for index, intent in enumerate(self.intents):
+            if topical and intent.topic is None:
+                continue
             m = intent.search(text)
             if m is None:
                 continue
@@ -297,23 +305,12 @@ class RuleBasedLLM:
         else:
             parts.append("I hear you.")
         # The main question: the best intent that names a topic.
-        main = None
-        best_key = None
-        for index, intent in enumerate(self.intents):
-            if intent.topic is None:
-                continue
-            m = intent.search(said)
-            if m is None:
-                continue
-            key = (intent.priority, -m.start(), -index)
-            if best_key is None or key > best_key:
-                best_key, main = key, (intent, m)
-        if main is None:
+        intent, m = self._best_match(said, topical=True)
+        if intent is None:
             parts.append(
                 "So that I can help you best, what is the one thing you most need from us today?"
             )
             return RuleBasedReply(_clean(" ".join(parts)), None, redirected=True)
-        intent, m = main
         ctx = ReplyContext(
             messages=msgs,
             user_text=user_text,
