@@ -13,7 +13,8 @@ rule-based LLM, and one of two real STT setups:
 
 The speed factor is seconds of recording per wall second of the run, on the virtual clock
 (``scenario.run(..., live=False)``); the speed per CPU second (this process's CPU time, every
-thread of it) is what one core gets through when other jobs share the machine, and the load
+thread of it; numeric libraries on one thread, as in a one-process ``bargein run``) is what
+one core gets through when other jobs share the machine, and the load
 average before each setup says how busy it was. Models are loaded once before any timed run (their
 load time is printed separately); each setup then runs ``--repeat`` times and the median
 run is reported.
@@ -155,6 +156,13 @@ def make_factory(setup: Setup) -> Callable[[Any], Any]:
 
 
 def run_setup(setup: Setup, repeat: int) -> Row:
+    from bargein.parallel import one_thread_per_process
+
+    with one_thread_per_process():  # one core's work, as `bargein run` in one process
+        return _run_setup(setup, repeat)
+
+
+def _run_setup(setup: Setup, repeat: int) -> Row:
     from bargein import scenario
     from bargein.adapters import BargeinAgentAdapter
 

@@ -63,10 +63,11 @@ EVENTS = ("user_input_transcribed", "agent_state_changed", "user_state_changed",
 async def start_call(agent: Agent | None = None, *, interruption: InterruptionOptions | None = None,
                      turn_limit: UserTurnLimit | None = None, llm: Any = None, tts: Any = None,
                      interim_results: bool = True, stt: Any = None,
-                     stt_factory: Any = None, vad: Any = None,
+                     stt_factory: Any = None, vad: Any = None, wrap_input: Any = None,
                      **session_options: Any) -> Call:
     """A call with the real stack; the STT is the oracle unless ``stt`` (a recognizer) or
-    ``stt_factory(truth)`` gives another."""
+    ``stt_factory(truth)`` gives another; ``wrap_input(audio_input)`` gives the input the
+    session listens on (a faulty transport)."""
     from bargein.providers.espeak_tts import EspeakTTS
     from bargein.providers.rule_based_llm import RuleBasedLLM
     from bargein.providers.silero_vad import SileroVAD
@@ -85,6 +86,15 @@ async def start_call(agent: Agent | None = None, *, interruption: InterruptionOp
         )
         for name in EVENTS:
             session.on(name, lambda e, n=name: events.append((session.time, n, e)))
+        if wrap_input is not None:
+            start = session.start
+
+            async def start_on_wrapped_input(agent: Agent, *, audio_input: Any,
+                                             audio_output: Any) -> None:
+                await start(agent, audio_input=wrap_input(audio_input),
+                            audio_output=audio_output)
+
+            session.start = start_on_wrapped_input  # type: ignore[method-assign]
         built.append(session)
         return agent or Agent(instructions="You are a support agent."), session
 

@@ -286,6 +286,53 @@ def test_a_vad_that_raises_gives_one_error_and_backs_off(make_call):
     assert_second_question_answered(call, second)
 
 
+
+# -- the audio input and the listening loop --------------------------------------------------------
+
+def test_a_broken_audio_input_is_reported_once_and_not_as_recoverable(make_call):
+    """The transport dies mid-call: one error, the agent says it hears nothing more, and the
+    call still ends cleanly with the history of what was heard."""
+    from bargein.providers.faults import FaultyAudioInput
+
+    async def scenario():
+        call = await make_call(wrap_input=lambda audio: FaultyAudioInput(audio, after=6.0))
+        first, _ = await call.user_says(Q1, at=1.0)
+        await first.done()
+        await settle(call, 1)
+        await call.close()
+        return call
+
+    call = run_simulation(scenario())
+    (error,) = errors(call)
+    assert error.source == "input" and not error.recoverable
+    assert "no longer hears" in str(error.error) and abs(error.time - 6.0) < 0.1
+    assert_history_is_what_was_heard(call)
+
+
+def test_a_fault_in_one_frame_is_reported_and_the_agent_keeps_listening(make_call, monkeypatch):
+    """A bug that raises while one frame is handled (here: injected into the stuck-VAD
+    watchdog, in the middle of the first question) must not leave the agent deaf."""
+    from bargein.agent.recognition import Recognition
+    from bargein.providers.faults import InjectedFault
+
+    watch = Recognition._watch_for_stuck_vad
+    raised = []
+
+    def watch_once(self, frame, probability):
+        if not raised and self.session_time(self._stream_time) > 1.5:
+            raised.append(self.session_time(self._stream_time))
+            raise InjectedFault("a bug while handling a frame")
+        return watch(self, frame, probability)
+
+    monkeypatch.setattr(Recognition, "_watch_for_stuck_vad", watch_once)
+    call, _first, second = run_simulation(two_questions(make_call))
+    assert raised, "the fault never struck"
+    (error,) = errors(call)
+    assert error.source == "input" and error.recoverable
+    assert_history_is_what_was_heard(call)
+    assert_second_question_answered(call, second)
+
+
 # -- a resumed speech keeps its start -------------------------------------------------------------
 
 def test_started_at_survives_a_false_interruption_resume(make_call):

@@ -79,3 +79,23 @@ def test_concat_refuses_mixed_rates():
 def test_frames_compare_by_content():
     assert AudioFrame(bytes(4), 16000) == AudioFrame(bytes(4), 16000)
     assert AudioFrame(bytes(4), 16000) != AudioFrame(bytes(4), 8000)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 320, 4801])
+def test_rms_is_that_of_the_float_samples_to_the_last_bit(n):
+    rng = np.random.default_rng(n)
+    for samples in (rng.integers(-32768, 32768, n), np.full(n, -32768), np.zeros(n, int)):
+        frame = AudioFrame.from_int16(samples.astype(np.int16), 16000)
+        x = frame.to_float().astype(np.float64)
+        assert frame.rms() == float(np.sqrt(np.mean(x * x)))
+    assert AudioFrame.from_int16(np.full(n, -32768, np.int16), 16000).rms() == 1.0
+
+
+def test_clip_to_int16_rounds_then_clips_ints_and_floats():
+    from bargein.audio.mixer import clip_to_int16
+
+    wide = np.array([-40000, -32769, -32768, -1, 0, 32767, 32768, 99999], np.int32)
+    assert clip_to_int16(wide).tolist() == [-32768, -32768, -32768, -1, 0, 32767, 32767, 32767]
+    floats = np.array([-32768.6, -0.5, 0.5, 1.5, 2.4, 32766.6, 1e9])
+    assert clip_to_int16(floats).tolist() == [-32768, 0, 0, 2, 2, 32767, 32767]
+    assert clip_to_int16(wide).dtype == np.int16

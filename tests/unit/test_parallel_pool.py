@@ -46,6 +46,24 @@ def test_workers_run_numeric_libraries_on_one_thread_unless_told_otherwise(
     assert "OPENBLAS_NUM_THREADS" not in os.environ  # this process is left as it was
 
 
+def blas_threads(_: int) -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_a_run_in_this_process_uses_one_blas_thread_then_restores(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy  # noqa: F401  (loads OpenBLAS before the run, as the CLI does)
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    before = blas_threads(0)
+    assert before, "numpy's OpenBLAS not found by threadpoolctl"
+    assert run_in_order(blas_threads, [(1,)]) == [[1] * len(before)]
+    assert blas_threads(0) == before
+
+
 def test_one_worker_runs_here_in_order() -> None:
     seen: list[int] = []
     assert run_in_order(square_after_work, [(3, 1), (4, 1)],

@@ -123,7 +123,10 @@ class MetricsCollected:
 
 @dataclass(frozen=True)
 class ErrorEvent:
-    """A provider failed; the session recovered and keeps listening."""
+    """A provider failed (``source``: "vad", "stt", "llm", "tts", "input" for the audio
+    input, or the hook that raised); with ``recoverable`` the session recovered and keeps
+    listening, without it the session can no longer hear the caller (its audio input broke).
+    """
 
     source: str
     error: BaseException

@@ -28,22 +28,84 @@ T = TypeVar("T")
 async def with_timeout(source: AsyncIterable[T], seconds: float, what: str) -> AsyncIterator[T]:
     """Re-yield ``source``, raising ProviderTimeoutError if one item takes over ``seconds``."""
     iterator = aiter(source)
+    deadline = _ItemDeadline(seconds)
     try:
         while True:
+            deadline.start()
             try:
-                async with asyncio.timeout(seconds):
-                    item = await anext(iterator)
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                raise ProviderTimeoutError(
-                    f"{what} produced nothing for {seconds:g} s (provider_timeout)"
-                ) from None
+                item = await anext(iterator)
+            except BaseException as exc:
+                timed_out = deadline.stop()
+                if isinstance(exc, StopAsyncIteration):
+                    return
+                if timed_out and isinstance(exc, asyncio.CancelledError):
+                    raise ProviderTimeoutError(
+                        f"{what} produced nothing for {seconds:g} s (provider_timeout)"
+                    ) from None
+                raise
+            deadline.stop()
             yield item
     finally:
+        deadline.close()
         close = getattr(iterator, "aclose", None)
         if close is not None:
             await close()
+
+
+class _ItemDeadline:
+    """Cancels the waiting task when one wait (:meth:`start` to :meth:`stop`) lasts over
+    ``seconds``, like ``asyncio.timeout`` around each wait, but with one loop timer for a
+    whole stream: a stream yields an item per 20 ms frame, and a timer made and cancelled for
+    each was a tenth of a simulation's per-frame work. The timer is set for the first wait's
+    deadline; when it fires early (later waits started later), it is set again for the
+    current wait's deadline, so a timeout fires exactly ``seconds`` after its wait began."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._loop = asyncio.get_running_loop()
+        self._task: asyncio.Task[object] | None = None
+        self._deadline: float | None = None  # of the wait in progress, None between waits
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._cancelling = 0  # the task's pending cancellations when the wait began
+        self._expired = False
+
+    def start(self) -> None:
+        self._task = asyncio.current_task()
+        assert self._task is not None, "with_timeout runs inside a task"
+        self._cancelling = self._task.cancelling()
+        self._deadline = self._loop.time() + self._seconds
+        if self._timer is None:
+            self._arm(self._deadline)
+
+    def stop(self) -> bool:
+        """End the wait; True if it timed out and nothing else cancelled the task meanwhile."""
+        self._deadline = None
+        if not self._expired:
+            return False
+        self._expired = False
+        assert self._task is not None
+        return self._task.uncancel() <= self._cancelling
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _arm(self, when: float) -> None:
+        self._timer_at = when
+        self._timer = self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        if self._deadline is None:  # between waits: the next start() sets the timer again
+            return
+        if self._deadline > self._timer_at:  # the wait in progress began after this was set
+            self._arm(self._deadline)
+            return
+        assert self._task is not None
+        self._expired = True
+        self._task.cancel()
 
 
 class SpeechPlayer:

@@ -21,6 +21,7 @@ from bargein.agent.options import EndpointingOptions
 from bargein.agent.stt_gate import STTGate
 from bargein.audio.frame import AudioFrame
 from bargein.audio.resample import StreamResampler
+from bargein.errors import ProviderError
 from bargein.io import AudioInput
 from bargein.providers.stt import STT, SpeechEvent, SpeechEventType, STTStream
 from bargein.providers.vad import VAD, VADEventType, VADStream
@@ -76,8 +77,8 @@ class RecognitionHooks(Protocol):
     def current_transcript(self) -> str:
         """The words of the user's turn so far (for the turn detector)."""
 
-    def on_error(self, source: str, error: BaseException) -> None:
-        """A provider failed (listening goes on)."""
+    def on_error(self, source: str, error: BaseException, *, recoverable: bool = True) -> None:
+        """A provider failed (listening goes on unless ``recoverable`` is False)."""
 
 
 class Recognition:
@@ -167,17 +168,33 @@ class Recognition:
         resampler: StreamResampler | None = None
         if audio_input.sample_rate != self._rate:
             resampler = StreamResampler(audio_input.sample_rate, self._rate)
-        async for frame in audio_input:
-            if resampler is not None:
-                frame = resampler.push(frame)  # type: ignore[assignment]
-                if frame is None:
-                    continue
-            self._stream_time += frame.duration
-            self._lag = self._clock() - self._stream_time
-            self._push(frame)
-        for event in self._vad_stream.flush():
-            self._on_vad(event.type, (self._vad_origin or 0.0) + event.time)
-        self._stt_stream.flush()
+        failing = False  # one error per streak of frames that could not be handled
+        try:
+            async for frame in audio_input:
+                if resampler is not None:
+                    frame = resampler.push(frame)  # type: ignore[assignment]
+                    if frame is None:
+                        continue
+                self._stream_time += frame.duration
+                self._lag = self._clock() - self._stream_time
+                try:
+                    self._push(frame)
+                    failing = False
+                except Exception as exc:  # a fault in one frame must not leave the agent deaf
+                    if not failing:
+                        self._hooks.on_error("input", exc)
+                    failing = True
+        except Exception as exc:  # the audio input itself broke: nothing more will come
+            self._hooks.on_error("input", ProviderError(
+                f"the audio input failed ({type(exc).__name__}: {exc}); "
+                f"the agent no longer hears the caller"), recoverable=False)
+            return
+        try:
+            for event in self._vad_stream.flush():
+                self._on_vad(event.type, (self._vad_origin or 0.0) + event.time)
+            self._stt_stream.flush()
+        except Exception as exc:
+            self._hooks.on_error("input", exc)
 
     def _push(self, frame: AudioFrame) -> None:
         if self._turn_audio is not None:

@@ -312,9 +312,10 @@ class AgentSession:
             old, self._user_state = self._user_state, state
             self._events.emit("user_state_changed", UserStateChanged(old, state, t))
 
-    def _report_error(self, source: str, error: BaseException) -> None:
+    def _report_error(self, source: str, error: BaseException, *,
+                      recoverable: bool = True) -> None:
         _log.warning("%s failed: %s", source, error)
-        self._events.emit("error", ErrorEvent(source, error, True, self.time))
+        self._events.emit("error", ErrorEvent(source, error, recoverable, self.time))
 
     def _spawn(self, coro: Any, what: str) -> None:
         async def guarded() -> None:

@@ -124,8 +124,8 @@ class SessionHooks:
         turn = self._s._turns.current
         return turn.transcript() if turn is not None else ""
 
-    def on_error(self, source: str, error: BaseException) -> None:
-        self._s._report_error(source, error)
+    def on_error(self, source: str, error: BaseException, *, recoverable: bool = True) -> None:
+        self._s._report_error(source, error, recoverable=recoverable)
 
     # -- speaking (SpeechListener) --------------------------------------------------------------
 

@@ -16,7 +16,9 @@ from bargein.parallel.pool import (
     available_cores,
     check_workers,
     describe_backend,
+    one_thread_per_process,
     run_in_order,
 )
 
-__all__ = ["RAY_LOCAL", "available_cores", "check_workers", "describe_backend", "run_in_order"]
+__all__ = ["RAY_LOCAL", "available_cores", "check_workers", "describe_backend",
+           "one_thread_per_process", "run_in_order"]

@@ -12,16 +12,18 @@ from typing import Any, TypeVar
 
 from bargein.errors import BargeinError
 
-__all__ = ["RAY_LOCAL", "available_cores", "check_workers", "describe_backend", "run_in_order"]
+__all__ = ["RAY_LOCAL", "available_cores", "check_workers", "describe_backend",
+           "one_thread_per_process", "run_in_order"]
 
 R = TypeVar("R")
 #: The ``ray`` argument that starts a Ray instance on this machine (``ray.init()``).
 RAY_LOCAL = "local"
 #: Callback of finished jobs, in the order they finish: ``(index of the job, its result)``.
 OnResult = Callable[[int, Any], None]
-#: Thread-count variables of the numeric libraries, set to 1 for worker processes (unless
-#: already set): a worker is one core's worth of work, and OpenBLAS would otherwise start a
-#: thread per core in every worker, which spin against each other (Ray does the same).
+#: Thread-count variables of the numeric libraries, set to 1 for worker processes and for a
+#: run in this process (unless already set): a process is one core's worth of work, and
+#: OpenBLAS would otherwise start a thread per core in every worker, which spin against each
+#: other (Ray does the same), or spend a second core on little gain in a one-process run.
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -76,10 +78,11 @@ def run_in_order(job: Callable[..., R], jobs: Sequence[tuple[Any, ...]], *,
 def _run_here(job: Callable[..., R], jobs: list[tuple[Any, ...]],
               on_result: OnResult | None) -> list[R]:
     results = []
-    for i, args in enumerate(jobs):
-        results.append(job(*args))
-        if on_result is not None:
-            on_result(i, results[-1])
+    with one_thread_per_process():
+        for i, args in enumerate(jobs):
+            results.append(job(*args))
+            if on_result is not None:
+                on_result(i, results[-1])
     return results
 
 
@@ -88,7 +91,7 @@ def _run_in_pool(job: Callable[..., R], jobs: list[tuple[Any, ...]], workers: in
     results: list[Any] = [None] * len(jobs)
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        with _one_thread_per_worker():  # the workers start during the submits
+        with one_thread_per_process():  # the workers start during the submits
             futures = {pool.submit(job, *args): i for i, args in enumerate(jobs)}
         try:
             for future in concurrent.futures.as_completed(futures):
@@ -111,14 +114,23 @@ def _run_in_pool(job: Callable[..., R], jobs: list[tuple[Any, ...]], workers: in
 
 
 @contextlib.contextmanager
-def _one_thread_per_worker() -> Iterator[None]:
-    """Set :data:`_THREAD_VARIABLES` the user left unset to 1 while workers are started
-    (a spawned process inherits the environment), then restore the environment."""
+def one_thread_per_process() -> Iterator[None]:
+    """Run the numeric libraries on one thread inside the ``with`` block, unless the user set
+    their thread counts: the worker processes started inside it (they inherit
+    :data:`_THREAD_VARIABLES` set to 1) and this process (the BLAS libraries it has loaded
+    already are limited through threadpoolctl, the environment comes too late for them).
+    Everything is restored on exit."""
     unset = [name for name in _THREAD_VARIABLES if name not in os.environ]
     for name in unset:
         os.environ[name] = "1"
     try:
-        yield
+        if len(unset) < len(_THREAD_VARIABLES):  # the user chose: leave this process alone
+            yield
+        else:
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=1, user_api="blas"):
+                yield
     finally:
         for name in unset:
             os.environ.pop(name, None)

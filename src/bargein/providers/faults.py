@@ -1,4 +1,5 @@
-"""Providers that fail on purpose: wrap a real VAD, STT, LLM or TTS and inject one fault.
+"""Providers that fail on purpose: wrap a real VAD, STT, LLM or TTS (or the session's audio
+input) and inject one fault.
 
 For reliability tests of an agent (``tests/integration/test_faults.py``, ``bargein soak``):
 the wrapped provider behaves normally except for the named fault, which strikes on the
@@ -30,6 +31,8 @@ fault                     what happens
 ``stuck``                 from ``after`` seconds of audio on, "speaking" forever
 ``raise``                 raises on every frame for ``after`` seconds (loop time) from its first
                           use, on every stream (a backend that is down, then back)
+``FaultyAudioInput``
+``raise``                 the input (a transport) raises after ``after`` seconds of audio
 ========================  ===================================================================
 """
 
@@ -39,7 +42,7 @@ import asyncio
 import math
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -49,7 +52,10 @@ from bargein.providers.stt import STT, SpeechEvent, SpeechEventType, STTCapabili
 from bargein.providers.tts import TTS, SynthesizedSpeech, TTSChunk
 from bargein.providers.vad import VAD, VADEvent, VADStream
 
-__all__ = ["FaultyLLM", "FaultySTT", "FaultyTTS", "FaultyVAD"]
+if TYPE_CHECKING:  # the type only: providers do not depend on the audio ports
+    from bargein.io import AudioInput
+
+__all__ = ["FaultyAudioInput", "FaultyLLM", "FaultySTT", "FaultyTTS", "FaultyVAD"]
 
 TTS_FAULTS = ("raise_first", "raise_mid", "hang", "nan", "wrong_rate", "wrong_type")
 LLM_FAULTS = ("raise_mid", "hang_mid", "empty", "blank", "invalid_text", "run_on")
@@ -270,3 +276,26 @@ class _FaultyVADStream:
 
     def flush(self) -> list[VADEvent]:
         return [] if self._stuck else self._inner.flush()
+
+
+class FaultyAudioInput:
+    """An audio input (``inner``) whose transport breaks: it raises after ``after`` seconds
+    of audio (the only fault: ``raise``)."""
+
+    def __init__(self, inner: AudioInput, fault: str = "raise", *, after: float = 3.0) -> None:
+        self.inner, self.fault = inner, _check(fault, ("raise",), "audio input")
+        if not math.isfinite(after) or after < 0:
+            raise ValueError(f"after must be a finite number of seconds >= 0, got {after!r}")
+        self.after = after
+
+    @property
+    def sample_rate(self) -> int:
+        return self.inner.sample_rate
+
+    async def __aiter__(self) -> AsyncIterator[AudioFrame]:
+        heard = 0.0
+        async for frame in self.inner:
+            if heard >= self.after:
+                raise InjectedFault("the audio input's connection broke")
+            heard += frame.duration
+            yield frame

@@ -113,7 +113,7 @@ def run_suite(entries: list[tuple[Scenario, Path]], *, seed: int | None = None,
     without the audio (it is in the report folders), and ``on_done`` hears of them in that
     order too. Reports are byte-identical to a serial run's.
     """
-    from bargein.parallel import check_workers, run_in_order
+    from bargein.parallel import check_workers, one_thread_per_process, run_in_order
     from bargein.scenario.report import write_suite_summary
 
     check_workers(workers)
@@ -121,10 +121,11 @@ def run_suite(entries: list[tuple[Scenario, Path]], *, seed: int | None = None,
                for s, _ in entries]
     if ray is None and min(workers, len(entries)) <= 1:
         done = []
-        for (scenario, source), folder in zip(entries, folders, strict=True):
-            done.append(_run_entry(scenario, source, seed, live, folder, embed_audio))
-            if on_done is not None:
-                on_done(done[-1])
+        with one_thread_per_process():
+            for (scenario, source), folder in zip(entries, folders, strict=True):
+                done.append(_run_entry(scenario, source, seed, live, folder, embed_audio))
+                if on_done is not None:
+                    on_done(done[-1])
     else:
         jobs = [(str(source.resolve()), scenario.name, seed, live, folder, embed_audio)
                 for (scenario, source), folder in zip(entries, folders, strict=True)]
