@@ -41,6 +41,19 @@ REPLY_TARGET = 0.8  # median reply latency of the default setting, seconds
 REAL_TAKEOVER, REAL_FALSE = 0.97, 0.10  # with real recognition, best setting
 
 
+def load_recipe(framework: str) -> Any:
+    """The "interrupt user" recipe of ``examples/<framework>/``, imported under a name of its
+    own (every framework's recipe file is called interrupt_user.py)."""
+    name = f"{framework}_interrupt_user"
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / "examples" / framework / "interrupt_user.py")
+    assert spec is not None and spec.loader is not None
+    recipe = importlib.util.module_from_spec(spec)
+    sys.modules[name] = recipe
+    spec.loader.exec_module(recipe)
+    return recipe
+
+
 def livekit_setting() -> Any:
     """LiveKit Agents with its defaults: the "interrupt user" recipe on bargein's offline
     LiveKit plugins (oracle STT), opening with the benchmark's long reply when a case needs
@@ -50,12 +63,7 @@ def livekit_setting() -> Any:
     from bargein.adapters.livekit import LiveKitAgentAdapter
     from bargein.livekit import plugins
 
-    spec = importlib.util.spec_from_file_location(
-        "livekit_interrupt_user", ROOT / "examples" / "livekit" / "interrupt_user.py")
-    assert spec is not None and spec.loader is not None
-    recipe = importlib.util.module_from_spec(spec)
-    sys.modules["livekit_interrupt_user"] = recipe
-    spec.loader.exec_module(recipe)
+    recipe = load_recipe("livekit")
 
     def make(case: Any) -> Any:
         def build(_context: Any) -> Any:
@@ -92,12 +100,7 @@ def pipecat_setting() -> Any:
     from bargein.adapters.pipecat import PipecatAdapter
 
     sys.path.insert(0, str(ROOT / "examples" / "pipecat"))  # the recipe's _pipeline module
-    spec = importlib.util.spec_from_file_location(
-        "pipecat_interrupt_user", ROOT / "examples" / "pipecat" / "interrupt_user.py")
-    assert spec is not None and spec.loader is not None
-    recipe = importlib.util.module_from_spec(spec)
-    sys.modules["pipecat_interrupt_user"] = recipe
-    spec.loader.exec_module(recipe)
+    recipe = load_recipe("pipecat")
 
     def make(case: Any) -> Any:
         def build(context: Any) -> Any:

@@ -48,10 +48,14 @@ async def settle(call, replies: int, *, quiet: float = 1.5, limit: float = 40.0)
         await asyncio.sleep(0.1)
 
 
-async def two_questions(make_call, *, before_close: Any = None, **options: Any):
-    """Two questions, each answered; ``before_close(call)`` looks at the call before it ends."""
+async def two_questions(make_call, *, first_at: float = 1.0, on_start: Any = None,
+                        before_close: Any = None, **options: Any):
+    """Two questions, each answered, the first at ``first_at`` s; ``await on_start(call)``
+    prepares the call (e.g. a noisy line), ``before_close(call)`` looks at it before it ends."""
     call = await make_call(**options)
-    first, _ = await call.user_says(Q1, at=1.0)
+    if on_start is not None:
+        await on_start(call)
+    first, _ = await call.user_says(Q1, at=first_at)
     await first.done()
     await settle(call, 1)
     second, _ = await call.user_says(Q2)

@@ -12,14 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
-import queue
-import re
-import signal
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +23,8 @@ openai = pytest.importorskip("openai")
 pytest.importorskip("websockets")
 from openai.types.realtime import RealtimeClientEvent, RealtimeServerEvent  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
-from test_serve import default_sigint  # noqa: E402
+from test_serve import Server  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
 AGENT_FILE = Path(__file__).parent / "agents" / "support_agent.py"
 TOKEN = "realtime-test-token"
 RATE = 24000
@@ -42,48 +33,18 @@ SERVER_EVENT = TypeAdapter(RealtimeServerEvent)
 CLIENT_EVENT = TypeAdapter(RealtimeClientEvent)
 
 
-class RealtimeServer:
+class RealtimeServer(Server):
     """``bargein serve --protocol realtime`` in a subprocess."""
 
     def __init__(self, *args: str) -> None:
-        cmd = [sys.executable, "-m", "bargein.cli", "serve", str(AGENT_FILE), "--port", "0",
-               "--protocol", "realtime", "--token", TOKEN, *args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, cwd=ROOT, env={**os.environ, "COLUMNS": "200"},
-                                     preexec_fn=default_sigint)
-        self.output: list[str] = []
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()  # never let the pipe fill
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=1)
-            except queue.Empty:
-                assert self.proc.poll() is None, "server died:\n" + "".join(self.output)
-                continue
-            found = re.search(r"on http://127\.0\.0\.1:(\d+)/", line)
-            if found:
-                self.port = int(found.group(1))
-                return
-        raise AssertionError("server did not start:\n" + "".join(self.output))
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line)
-            self.lines.put(line)
+        # on stop, open sessions close first (a Whisper final in flight is slow on a busy
+        # machine)
+        super().__init__("--protocol", "realtime", "--token", TOKEN, *args, agent=AGENT_FILE,
+                         start_within=120.0, stop_within=45.0)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        try:  # open sessions close first (a Whisper final in flight is slow on a busy machine)
-            return self.proc.wait(timeout=45)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return -9
 
 
 @pytest.fixture(scope="module")

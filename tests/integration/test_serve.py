@@ -60,28 +60,31 @@ def default_sigint() -> None:
 
 
 class Server:
-    """``bargein serve`` in a subprocess; ``url`` once it listens."""
+    """``bargein serve AGENT --port 0 ARGS`` in a subprocess; ``url`` and ``port`` once it
+    listens (within ``start_within`` s); :meth:`stop` waits ``stop_within`` s for it."""
 
-    def __init__(self, *args: str) -> None:
-        cmd = [sys.executable, "-m", "bargein.cli", "serve", str(AGENT_FILE), "--port", "0",
-               *args]
+    def __init__(self, *args: str, agent: Path = AGENT_FILE, start_within: float = 90.0,
+                 stop_within: float = 15.0) -> None:
+        cmd = [sys.executable, "-m", "bargein.cli", "serve", str(agent), "--port", "0", *args]
         env = {**os.environ, "COLUMNS": "200"}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env, cwd=ROOT,
                                      preexec_fn=default_sigint)
+        self.stop_within = stop_within
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-        deadline = time.monotonic() + 90
+        threading.Thread(target=self._read, daemon=True).start()  # never let the pipe fill
+        deadline = time.monotonic() + start_within
         while time.monotonic() < deadline:
             try:
                 line = self.lines.get(timeout=1)
             except queue.Empty:
                 assert self.proc.poll() is None, "server died:\n" + "".join(self.output)
                 continue
-            found = re.search(r"on (http://127\.0\.0\.1:\d+/)", line)
+            found = re.search(r"on (http://127\.0\.0\.1:(\d+)/)", line)
             if found:
                 self.url = found.group(1)
+                self.port = int(found.group(2))
                 return
         raise AssertionError("server did not start:\n" + "".join(self.output))
 
@@ -102,7 +105,7 @@ class Server:
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGINT)
         try:
-            return self.proc.wait(timeout=15)
+            return self.proc.wait(timeout=self.stop_within)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return -9

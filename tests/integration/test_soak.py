@@ -11,11 +11,12 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bargein.adapters.soak_agent import SETUPS
-from bargein.bench.soak import plans, run_scenario
+from bargein.bench.soak import ScenarioOutcome, ScenarioPlan, plans, run_scenario
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 #: fault (TTS nan, wrong rate twice, LLM invalid text and run-on, STT late final and empty
 #: finals): the most ground per second of CI.
 SEED = 124
+
+
+def run_alone(seed: int, index: int, **options: Any) -> tuple[ScenarioPlan, ScenarioOutcome]:
+    """Soak scenario ``index`` of ``seed`` over the built-in setups, alone in this process
+    (as ``bargein soak --seed SEED --only INDEX`` runs it): its plan and outcome."""
+    plan = plans(0, seed, SETUPS, only=[index])[0]
+    return plan, run_scenario(plan, {s.name: s for s in SETUPS}[plan.setup], **options)
 
 
 def soak(*args: str) -> subprocess.CompletedProcess[str]:
@@ -41,8 +49,7 @@ def test_a_dozen_random_calls_lose_nothing_and_rerun_alone_the_same(tmp_path):
     assert data["turns"]["answered"] >= 20
     # scenario 5 alone, in this process, makes the very same recording
     five = next(s for s in data["scenarios"] if s["index"] == 5)
-    plan = plans(0, SEED, SETUPS, only=[5])[0]
-    alone = run_scenario(plan, {s.name: s for s in SETUPS}[plan.setup])
+    _plan, alone = run_alone(SEED, 5)
     assert alone.digest == five["digest"] and alone.problems == []
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import pytest
 from test_faults import (
     Q1,
-    Q2,
     assert_history_is_what_was_heard,
     assert_second_question_answered,
     settle,
     two_questions,
 )
+from test_soak import run_alone
 
 from bargein.providers.faults import FaultyVAD
 from bargein.sim import run_simulation
@@ -97,29 +97,29 @@ def test_an_empty_final_of_the_accurate_recognizer_withdraws_the_fast_ones_guess
     assert call.named("speech_created") == []
 
 
+def noisy_line(kind: str, snr_db: float, *, seed: int, seconds: float):
+    """An ``on_start`` for :func:`two_questions`: ``seconds`` of the benchmark's ``kind``
+    noise at ``snr_db`` below the reference speech level, under the whole call."""
+    from bargein.bench.noise import REFERENCE_SPEECH_RMS, Background, noise_bed
+
+    async def play(call) -> None:
+        bed = await noise_bed(Background(kind, snr_db), seed, seconds, REFERENCE_SPEECH_RMS)
+        call.sim.play_background(bed)
+
+    return play
+
+
 @pytest.mark.parametrize("noise", ["pink", "babble"])
 def test_a_stuck_vad_is_noticed_on_a_noisy_line(make_call, noise):
     """Soak seed 2, scenarios 61 and 247: on a line with pink noise, a VAD stuck at
     "speaking" was never noticed (the watchdog waited for 3 s of near-silence, measured
     against the quietest frame so far, which pink or babble noise never gives), and the
     agent stayed deaf for the rest of the call."""
-    from bargein.bench.cases import Background, noise_bed
     from bargein.providers.silero_vad import SileroVAD
 
-    async def scenario():
-        call = await make_call(vad=FaultyVAD(SileroVAD(), "stuck", after=1.5))
-        bed = await noise_bed(Background(noise, 10.0), 1, 60.0, 0.1)
-        call.sim.play_background(bed)
-        first, _ = await call.user_says(Q1, at=1.0)
-        await first.done()
-        await settle(call, 1)
-        second, _ = await call.user_says(Q2)
-        await second.done()
-        await settle(call, 2)
-        await call.close()
-        return call, second
-
-    call, second = run_simulation(scenario())
+    call, _first, second = run_simulation(two_questions(
+        make_call, on_start=noisy_line(noise, 10.0, seed=1, seconds=60.0),
+        vad=FaultyVAD(SileroVAD(), "stuck", after=1.5)))
     (error,) = [e for e in call.named("error") if e.source == "vad"]
     assert "reset" in str(error.error)
     assert_second_question_answered(call, second)
@@ -131,22 +131,8 @@ def test_a_healthy_vad_unsure_of_babble_is_not_reported_stuck(make_call, seed):
     voice open over the babble alone for 3 s, unsure of it (probability 0.3-0.7); the
     watchdog reset it, rightly, but reported an error for a VAD that had not failed. An
     error is for a VAD whose score is frozen (the injected stuck VAD: the tests above)."""
-    from bargein.bench.cases import Background, noise_bed
-
-    async def scenario():
-        call = await make_call()
-        bed = await noise_bed(Background("babble", 15.0), seed, 30.0, 0.1)
-        call.sim.play_background(bed)
-        first, _ = await call.user_says(Q1, at=6.0)
-        await first.done()
-        await settle(call, 1)
-        second, _ = await call.user_says(Q2)
-        await second.done()
-        await settle(call, 2)
-        await call.close()
-        return call, second
-
-    call, second = run_simulation(scenario())
+    call, _first, second = run_simulation(two_questions(
+        make_call, first_at=6.0, on_start=noisy_line("babble", 15.0, seed=seed, seconds=30.0)))
     assert call.named("error") == []
     assert_second_question_answered(call, second)
 
@@ -156,11 +142,7 @@ def test_silero_still_hears_the_caller_after_25_s_of_babble_without_speech():
     uninterruptible reply, Silero's recurrent state had drifted: it scored the caller's
     clear 2.6 s question near 0 (a fresh model: 1.0), the agent never heard it. The
     stream now resets the model's state after 15 s without speech."""
-    from bargein.adapters.soak_agent import SETUPS
-    from bargein.bench.soak import plans, run_scenario
-
-    plan = plans(0, 3, SETUPS, only=[31])[0]
-    outcome = run_scenario(plan, {s.name: s for s in SETUPS}[plan.setup])
+    _plan, outcome = run_alone(3, 31)
     assert outcome.problems == []
     assert outcome.turns.answered == outcome.turns.utterances - sum(
         (outcome.turns.excused or {}).values())
@@ -180,12 +162,9 @@ def test_a_healthy_vad_sure_of_babble_is_not_reported_stuck_either():
     """Soak seed 0, scenario 47 (babble at 15 dB, no fault): Silero scored the babble alone
     0.67-0.93 for 3 s, sure of a voice: a healthy VAD hearing voices that are there, not a
     frozen one. The watchdog ends that voice without reporting an error."""
-    from bargein.adapters.soak_agent import SETUPS
-    from bargein.bench.soak import plans, run_scenario
-
-    plan = plans(0, 0, SETUPS, only=[47])[0]
+    plan, outcome = run_alone(0, 47)
     assert plan.background.kind == "babble" and plan.variant.fault is None
-    assert run_scenario(plan, {s.name: s for s in SETUPS}[plan.setup]).problems == []
+    assert outcome.problems == []
 
 
 def test_a_late_final_of_words_cut_off_by_the_turn_limit_reaches_the_history():
@@ -197,13 +176,9 @@ def test_a_late_final_of_words_cut_off_by_the_turn_limit_reaches_the_history():
     final must update the turn it belongs to (issue 17, item 2), here the cut one, whose
     message the refocusing reply's generate_reply(user_input=...) made. The turn now reads
     its pieces in the order they were said, the late final before the monologue's interim."""
-    from bargein.adapters.soak_agent import SETUPS
-    from bargein.bench.soak import plans, run_scenario
-
-    plan = plans(0, 0, SETUPS, only=[501])[0]
-    assert plan.variant.fault == "stt:late_final"
     calls = []
-    outcome = run_scenario(plan, {s.name: s for s in SETUPS}[plan.setup], on_call=calls.append)
+    plan, outcome = run_alone(0, 501, on_call=calls.append)
+    assert plan.variant.fault == "stt:late_final"
     assert outcome.problems == []
     users = [m.content for m in calls[0].adapter.session.history if m.role == "user"]
     assert users and users[0].startswith(

@@ -11,11 +11,9 @@ from bargein.providers.oracle_stt import GroundTruth, OracleSTT
 from bargein.sim import run_simulation
 
 
-def test_interims_from_the_fast_one_finals_from_the_accurate_one():
-    fast = GroundTruth([WordTiming("helo", 0.1, 0.3), WordTiming("wrld", 0.3, 0.6)])
-    good = GroundTruth([WordTiming("hello", 0.1, 0.3), WordTiming("world", 0.3, 0.6)])
-    stt = HybridSTT(OracleSTT(fast, interim_delay=Fixed(0.0)),
-                    OracleSTT(good, final_delay=Fixed(0.3)))
+def stream_events(stt: HybridSTT, frames: int, *, wait: float, skip: float = 0.0) -> list:
+    """Every event of one stream of ``stt``: ``skip`` seconds skipped (audio the VAD ruled
+    out), then ``frames`` 20 ms frames of silence, a flush, ``wait`` seconds, the close."""
 
     async def scenario():
         stream = stt.stream(16000)
@@ -26,16 +24,27 @@ def test_interims_from_the_fast_one_finals_from_the_accurate_one():
                 events.append(event)
 
         task = asyncio.create_task(collect())
-        for _ in range(40):
+        if skip:
+            stream.skip(skip)
+        for _ in range(frames):
             stream.push_frame(AudioFrame(bytes(640), 16000))
             await asyncio.sleep(0.02)
         stream.flush()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(wait)
         await stream.aclose()
         await task
         return events
 
-    events = run_simulation(scenario())
+    return run_simulation(scenario())
+
+
+def test_interims_from_the_fast_one_finals_from_the_accurate_one():
+    fast = GroundTruth([WordTiming("helo", 0.1, 0.3), WordTiming("wrld", 0.3, 0.6)])
+    good = GroundTruth([WordTiming("hello", 0.1, 0.3), WordTiming("world", 0.3, 0.6)])
+    stt = HybridSTT(OracleSTT(fast, interim_delay=Fixed(0.0)),
+                    OracleSTT(good, final_delay=Fixed(0.3)))
+
+    events = stream_events(stt, 40, wait=0.5)
     interims = [e.text for e in events if e.type is SpeechEventType.INTERIM]
     finals = [e.text for e in events if e.type is SpeechEventType.FINAL]
     assert interims == ["helo", "helo wrld"]
@@ -54,26 +63,7 @@ def test_skipped_audio_moves_both_clocks():
     stt = HybridSTT(OracleSTT(truth, interim_delay=Fixed(0.0)),
                     OracleSTT(truth, final_delay=Fixed(0.0)))
 
-    async def scenario():
-        stream = stt.stream(16000)
-        events = []
-
-        async def collect():
-            async for event in stream:
-                events.append(event)
-
-        task = asyncio.create_task(collect())
-        stream.skip(2.0)  # two seconds the VAD ruled out, not sent
-        for _ in range(20):
-            stream.push_frame(AudioFrame(bytes(640), 16000))
-            await asyncio.sleep(0.02)
-        stream.flush()
-        await asyncio.sleep(0.1)
-        await stream.aclose()
-        await task
-        return events
-
-    events = run_simulation(scenario())
+    events = stream_events(stt, 20, wait=0.1, skip=2.0)  # two seconds not sent
     finals = [e for e in events if e.type is SpeechEventType.FINAL]
     assert [w.start for w in finals[0].words] == [2.0]  # on the input timeline, skip included
 
@@ -82,24 +72,6 @@ def test_an_empty_final_withdraws_the_interims_first():
     guess = GroundTruth([WordTiming("fat", 0.1, 0.3)])  # the fast one hears words in a cough
     stt = HybridSTT(OracleSTT(guess, interim_delay=Fixed(0.0)), OracleSTT(GroundTruth()))
 
-    async def scenario():
-        stream = stt.stream(16000)
-        events = []
-
-        async def collect():
-            async for event in stream:
-                events.append(event)
-
-        task = asyncio.create_task(collect())
-        for _ in range(20):
-            stream.push_frame(AudioFrame(bytes(640), 16000))
-            await asyncio.sleep(0.02)
-        stream.flush()
-        await asyncio.sleep(0.5)
-        await stream.aclose()
-        await task
-        return events
-
-    events = run_simulation(scenario())
+    events = stream_events(stt, 20, wait=0.5)
     assert [(e.type.value, e.text) for e in events] == [
         ("interim", "fat"), ("interim", ""), ("final", "")]

@@ -14,21 +14,20 @@ and runs with one of the :func:`default_sweep` settings of its interruption opti
 
 from __future__ import annotations
 
-import functools
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 from bargein.adapters.base import AgentAdapter
 from bargein.adapters.inprocess import BargeinAgentAdapter, BuildContext
+from bargein.adapters.own_agent import OpeningAgent, agent_stack, pick_named, shared_models
 from bargein.agent.agent import Agent
 from bargein.agent.options import EndpointingOptions, InterruptionOptions, UserTurnLimit
 from bargein.agent.session import AgentSession
+from bargein.providers.local_stack import AGENT_VOICE
 
 __all__ = ["AGENT_VOICE", "OPENING", "AgentSetting", "BenchAgent", "default_sweep",
            "select_settings", "shared_models"]
 
-SAMPLE_RATE = 16000
-AGENT_VOICE = "en-gb+f3"
 #: The long reply the agent is already speaking in barge-in, backchannel and noise cases.
 OPENING = (
     "Thanks for waiting. Let me walk you through the three plans we offer, because the "
@@ -46,17 +45,8 @@ class _Case(Protocol):
     agent_opens: bool
 
 
-class BenchAgent(Agent):
-    """The agent under test: opens with :data:`OPENING` when told to, else waits for the
-    user; replies come from the session's LLM."""
-
-    def __init__(self, opening: str | None) -> None:
-        super().__init__(instructions="You are a support agent for a software company.")
-        self.opening = opening
-
-    async def on_enter(self) -> None:
-        if self.opening:
-            self.session.say(self.opening)
+#: The agent under test: opens with :data:`OPENING` when a case needs it speaking.
+BenchAgent = OpeningAgent
 
 
 @dataclass(frozen=True)
@@ -85,18 +75,13 @@ class AgentSetting:
 
     def adapter(self, case: _Case) -> AgentAdapter:
         """A fresh adapter for ``case`` (it opens with a long reply if the case needs it)."""
-        from bargein.providers.local_stack import default_turn_detector
-        from bargein.providers.oracle_stt import GroundTruth, OracleSTT
+        recognizer = "oracle" if self.stt == "oracle" else "local"  # hybrid: make_stt's local
 
         def build(ctx: BuildContext) -> tuple[Agent, AgentSession]:
-            vad, tts, llm = shared_models()
-            truth = ctx.truth if ctx.truth is not None else GroundTruth()
-            recognizer = OracleSTT(truth) if self.stt == "oracle" else _hybrid_stt()
-            detector = default_turn_detector(trust_punctuation=self.stt == "oracle") \
-                if self.turn_detector else None
+            stack = agent_stack(recognizer, ctx.truth, turn_detector=self.turn_detector)
             session = AgentSession(
-                vad=vad, stt=recognizer, llm=llm, tts=tts, turn_detector=detector,
-                interruption=self.interruption, endpointing=self.endpointing,
+                **stack.session_options(), interruption=self.interruption,
+                endpointing=self.endpointing,
                 turn_limit=UserTurnLimit(max_sentences=self.turn_limit_sentences),
                 sample_rate=ctx.sample_rate)
             return BenchAgent(OPENING if case.agent_opens else None), session
@@ -172,30 +157,4 @@ def select_settings(names: list[str] | None, *, turn_limit_sentences: int,
         return sweep
     suffix = "" if stt == "oracle" else f"+{stt}"
     names = [n if n.endswith(suffix) else n + suffix for n in names]
-    by_name = {s.name: s for s in sweep}
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        raise ValueError(f"unknown setting(s) {', '.join(unknown)}; the sweep has "
-                         f"{', '.join(by_name)}")
-    return [by_name[n] for n in names]
-
-
-@functools.lru_cache(maxsize=1)
-def shared_models() -> tuple[Any, Any, Any]:
-    """Models loaded once per process and shared by every session the benchmark and the
-    soak build: Silero VAD (a stream per session), the agent's espeak voice, the rule-based
-    LLM."""
-    from bargein.providers.espeak_tts import EspeakTTS
-    from bargein.providers.rule_based_llm import RuleBasedLLM
-    from bargein.providers.silero_vad import SileroVAD
-
-    return SileroVAD(), EspeakTTS(voice=AGENT_VOICE, sample_rate=SAMPLE_RATE), RuleBasedLLM()
-
-
-@functools.lru_cache(maxsize=1)
-def _hybrid_stt() -> Any:
-    from bargein.providers.hybrid_stt import HybridSTT
-    from bargein.providers.pocketsphinx_stt import PocketsphinxSTT
-    from bargein.providers.whisper_stt import WhisperSTT
-
-    return HybridSTT(PocketsphinxSTT(), WhisperSTT())
+    return pick_named(sweep, names, kind="setting", listed="the sweep has")

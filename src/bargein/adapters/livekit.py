@@ -21,9 +21,12 @@ speaker. LiveKit's own machinery runs unchanged on top of them:
 
 Time: LiveKit reads the wall clock (the time module's ``time()``, ``perf_counter()``) in places
 besides the event loop. While an adapter runs on bargein's virtual-time loop, those reads
-inside ``livekit.*`` modules are answered from the loop clock (see :func:`loop_clock`), so a
-LiveKit session runs in virtual time, deterministic and faster than real time. On an
-ordinary loop (``live=True``) nothing is changed.
+inside ``livekit.*`` modules are answered from the loop clock (see
+:func:`~bargein.adapters.livekit_clock.loop_clock`), so a LiveKit session runs in virtual
+time, deterministic and faster than real time. On an ordinary loop (``live=True``) nothing
+is changed.
+
+The room's audio input and output for LiveKit live in :mod:`bargein.adapters.livekit_room_io`.
 
 Needs the extra ``livekit``: ``pip install 'bargein[livekit]'``.
 """
@@ -38,222 +41,27 @@ from typing import Any
 from bargein._extras import require
 from bargein.adapters.base import AdapterLink, AgentAdapter, Capabilities
 from bargein.adapters.inprocess import BuildContext
-from bargein.adapters.loop_clock import REAL_TIME, LoopClockPatch, loop_wall_time
-from bargein.audio.frame import AudioFrame
-from bargein.audio.resample import resample
 from bargein.errors import UnsupportedCapabilityError
-from bargein.io import AudioInput as BargeinAudioInput
-from bargein.io import AudioOutput as BargeinAudioOutput
 
 require("livekit.agents", extra="livekit", feature="the LiveKit Agents adapter")
 
-from livekit import rtc  # noqa: E402
 from livekit.agents import Agent, AgentSession  # noqa: E402
-from livekit.agents.types import USERDATA_TIMED_TRANSCRIPT, TimedString  # noqa: E402
-from livekit.agents.voice import io as lk_io  # noqa: E402
 from livekit.agents.voice.transcription.synchronizer import (  # noqa: E402
     TranscriptSynchronizer,
 )
 
+from bargein.adapters.livekit_clock import loop_clock  # noqa: E402
+from bargein.adapters.livekit_room_io import (  # noqa: E402
+    NullTextOutput,
+    RoomAudioInput,
+    RoomAudioOutput,
+)
 from bargein.livekit import plugins  # noqa: E402
 
 __all__ = ["LiveKitAgentAdapter", "LiveKitFactory", "loop_clock"]
 
 #: ``factory(context) -> (agent, session)``: a LiveKit Agent and a not yet started session.
 LiveKitFactory = Callable[[BuildContext], tuple[Agent, AgentSession]]
-
-
-# -- wall-clock reads on the loop clock (virtual time) -------------------------------------------
-
-
-def _patch_pydantic_defaults(install: bool) -> None:
-    """pydantic models stamp ``created_at`` with ``time.time`` captured at import: point those
-    default factories at the loop clock too, so chat items keep a consistent order."""
-    if not install:
-        rebuilt = set()
-        for model, field_name, factory in _patched_fields:
-            model.model_fields[field_name].default_factory = factory
-            rebuilt.add(model)
-        _patched_fields.clear()
-        for model in rebuilt:
-            model.model_rebuild(force=True)
-        return
-    from livekit.agents.llm import chat_context
-    from livekit.agents.voice import events
-    from pydantic import BaseModel
-
-    for module in (events, chat_context):
-        for obj in vars(module).values():
-            if not (isinstance(obj, type) and issubclass(obj, BaseModel)):
-                continue
-            changed = False
-            for field_name, info in obj.model_fields.items():
-                if info.default_factory is REAL_TIME:
-                    _patched_fields.append((obj, field_name, info.default_factory))
-                    info.default_factory = loop_wall_time
-                    changed = True
-            if changed:
-                obj.model_rebuild(force=True)
-
-
-_patched_fields: list[tuple[Any, str, Any]] = []
-_PATCH = LoopClockPatch("livekit", extra=_patch_pydantic_defaults)
-
-
-def loop_clock() -> contextlib.AbstractContextManager[None]:
-    """Within the block, LiveKit's wall-clock reads follow the event loop's clock when that
-    loop is bargein's virtual-time loop (nothing changes on an ordinary loop). Nestable;
-    the adapter enters it for as long as a session runs."""
-    return _PATCH.active()
-
-
-# -- audio I/O -----------------------------------------------------------------------------------
-
-
-class RoomAudioInput(lk_io.AudioInput):
-    """LiveKit audio input reading a bargein :class:`~bargein.io.AudioInput`."""
-
-    def __init__(self, source: BargeinAudioInput) -> None:
-        super().__init__(label="bargein-room")
-        self._iterator = source.__aiter__()
-
-    async def __anext__(self) -> rtc.AudioFrame:
-        frame = await self._iterator.__anext__()
-        return plugins.to_rtc_frame(frame)
-
-
-WordsCallback = Callable[[tuple[str, ...], float], None]
-#: ``callback(phase, interrupted)``: a segment started playing, or its playout ended.
-SegmentCallback = Callable[[str, bool | None], None]
-
-
-class RoomAudioOutput(lk_io.AudioOutput):
-    """LiveKit audio output playing into a bargein :class:`~bargein.io.AudioOutput`.
-
-    One LiveKit segment (frames up to ``flush()``) is one bargein segment. The segment's
-    ``playback_finished`` carries the position the bargein output really played (cut short
-    by ``clear_buffer()``, held by ``pause()``). ``on_words(words, at)`` is called as each
-    word attached to the audio (LiveKit ``TimedString`` with a start time) starts playing.
-    """
-
-    def __init__(self, sink: BargeinAudioOutput, *, on_words: WordsCallback | None = None,
-                 on_cleared: Callable[[float], None] | None = None,
-                 on_segment: SegmentCallback | None = None) -> None:
-        super().__init__(label="bargein-room", sample_rate=sink.sample_rate,
-                         capabilities=lk_io.AudioOutputCapabilities(pause=True))
-        self._sink = sink
-        self._on_words = on_words
-        self._on_cleared = on_cleared
-        self._on_segment = on_segment
-        self._capturing = False
-        self._captured = 0.0  # seconds handed to the sink in this segment
-        self._pending_words: list[tuple[float, str]] = []  # (start in segment, word)
-        self._started = False
-        self._segment_played = 0.0
-        self._watchers: set[asyncio.Task[None]] = set()
-        sink.add_listener(self._on_played)
-
-    async def capture_frame(self, frame: rtc.AudioFrame) -> None:
-        if not self._capturing:
-            self._capturing = True
-            self._captured = 0.0
-            self._pending_words = []
-            self._started = False
-            self._segment_played = 0.0
-            await super().capture_frame(frame)
-            audio = self._convert(frame)
-            self._queue_words(frame)
-            await self._sink.capture_frame(audio)
-            # the sink opened its segment with that frame: watch it to its end
-            task = asyncio.get_running_loop().create_task(self._watch(), name="bargein-lk-out")
-            self._watchers.add(task)
-            task.add_done_callback(self._watchers.discard)
-        else:
-            await super().capture_frame(frame)
-            audio = self._convert(frame)
-            self._queue_words(frame)
-            await self._sink.capture_frame(audio)
-        self._captured += audio.duration
-
-    def _convert(self, frame: rtc.AudioFrame) -> AudioFrame:
-        audio = plugins.from_rtc_frame(frame)
-        if audio.sample_rate != self._sink.sample_rate:
-            audio = resample(audio, self._sink.sample_rate)
-        return audio
-
-    def _queue_words(self, frame: rtc.AudioFrame) -> None:
-        timed = frame.userdata.get(USERDATA_TIMED_TRANSCRIPT) or ()
-        for text in timed:
-            if (isinstance(text, TimedString) and isinstance(text.start_time, (int, float))
-                    and text.strip()):
-                self._pending_words.append((float(text.start_time), text.strip()))
-        self._pending_words.sort()
-
-    def _on_played(self, frame: AudioFrame, at: float) -> None:
-        if not self._capturing and not self._pending_words and self._started:
-            return
-        if not self._started:
-            self._started = True
-            self.on_playback_started(created_at=loop_wall_time())
-            if self._on_segment is not None:
-                self._on_segment("started", None)
-        begin = self._segment_played
-        self._segment_played += frame.duration
-        due = [w for w in self._pending_words if w[0] < self._segment_played - 1e-9]
-        if due:
-            self._pending_words = self._pending_words[len(due):]
-            if self._on_words is not None:
-                # a word starts inside this frame: report it when its first sample plays
-                offset = max(0.0, due[0][0] - begin)
-                self._on_words(tuple(w for _, w in due), offset)
-
-    async def _watch(self) -> None:
-        result = await self._sink.wait_for_playout()
-        self._pending_words = []
-        if self._on_segment is not None and self._started:
-            self._on_segment("ended", result.interrupted)
-        self.on_playback_finished(playback_position=result.position,
-                                  interrupted=result.interrupted)
-
-    def flush(self) -> None:
-        super().flush()
-        self._capturing = False
-        self._sink.flush()
-
-    def clear_buffer(self) -> None:
-        if self._on_cleared is not None and self._pending_playback_count > 0:
-            self._on_cleared(self._segment_played)
-        self._capturing = False
-        self._sink.clear_buffer()
-
-    def pause(self) -> None:
-        self._sink.pause()
-
-    def resume(self) -> None:
-        self._sink.resume()
-
-    async def aclose(self) -> None:
-        """Stop watching segments (the sink itself belongs to the room)."""
-        self._sink.remove_listener(self._on_played)
-        for task in list(self._watchers):
-            task.cancel()
-        await asyncio.gather(*self._watchers, return_exceptions=True)
-
-
-class _NullTextOutput(lk_io.TextOutput):
-    """End of the transcription chain (a room would publish it; here nobody reads it)."""
-
-    def __init__(self) -> None:
-        super().__init__(label="bargein-null-text", next_in_chain=None)
-
-    async def capture_text(self, text: str) -> None:
-        return None
-
-    def flush(self) -> None:
-        return None
-
-
-# -- the adapter ---------------------------------------------------------------------------------
 
 
 class LiveKitAgentAdapter(AgentAdapter):
@@ -339,7 +147,7 @@ class LiveKitAgentAdapter(AgentAdapter):
         session.input.audio = RoomAudioInput(link.audio_input)
         if self.transcript_sync:
             self._sync = TranscriptSynchronizer(next_in_chain_audio=self._output,
-                                                next_in_chain_text=_NullTextOutput())
+                                                next_in_chain_text=NullTextOutput())
             session.output.audio = self._sync.audio_output
             session.output.transcription = self._sync.text_output
         else:

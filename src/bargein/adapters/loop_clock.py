@@ -56,19 +56,20 @@ def _virtual_now() -> float | None:
 
 
 def loop_wall_time() -> float:
-    """``time.time()`` on the loop clock (virtual time 0 is :data:`EPOCH`), or the real one."""
+    """The time module's ``time()`` on the loop clock (virtual time 0 is :data:`EPOCH`), or the
+    real reading."""
     now = _virtual_now()
     return REAL_TIME() if now is None else EPOCH + now
 
 
 def loop_perf_counter() -> float:
-    """``time.perf_counter()`` on the loop clock, or the real one."""
+    """The time module's ``perf_counter()`` on the loop clock, or the real reading."""
     now = _virtual_now()
     return _time.perf_counter() if now is None else UPTIME + now
 
 
 def loop_monotonic() -> float:
-    """``time.monotonic()`` on the loop clock, or the real one."""
+    """The time module's ``monotonic()`` on the loop clock, or the real reading."""
     now = _virtual_now()
     return _time.monotonic() if now is None else UPTIME + now
 

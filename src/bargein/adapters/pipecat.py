@@ -84,9 +84,9 @@ _patched_factories: list[tuple[Any, Any]] = []
 
 
 def _patch_frame_timestamps(install: bool) -> None:
-    """Pipecat frames stamp ``timestamp`` with ``time.time`` captured when the dataclass was
-    made; its turn logic compares those stamps with ``time.time()``. Point the captured
-    factories at the loop clock too."""
+    """Pipecat frames stamp ``timestamp`` with the time module's ``time`` captured when the
+    dataclass was made; its turn logic compares those stamps with a fresh reading of that
+    clock. Point the captured factories at the loop clock too."""
     if not install:
         for cell, factory in _patched_factories:
             cell.cell_contents = factory

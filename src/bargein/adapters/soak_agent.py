@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bargein.adapters.base import AgentAdapter
-from bargein.adapters.bench_agent import shared_models
 from bargein.adapters.inprocess import BargeinAgentAdapter, BuildContext
+from bargein.adapters.own_agent import OpeningAgent, agent_stack, pick_named
 from bargein.agent.agent import Agent
 from bargein.agent.options import EndpointingOptions, InterruptionOptions, UserTurnLimit
 from bargein.agent.session import AgentSession
@@ -91,21 +91,9 @@ class SoakVariant:
         return text
 
 
-class SoakAgent(Agent):
-    """The agent of the built-in setups: says its opening (uninterruptible if told so), then
-    answers with the session's LLM."""
-
-    def __init__(self, opening: str | None, *, protected_opening: bool = False,
-                 allow_interruptions: bool | None = None) -> None:
-        super().__init__(instructions="You are a support agent for a software company.",
-                         allow_interruptions=allow_interruptions)
-        self.opening = opening
-        self.protected_opening = protected_opening
-
-    async def on_enter(self) -> None:
-        if self.opening:
-            self.session.say(self.opening,
-                             allow_interruptions=False if self.protected_opening else None)
+#: The agent of the built-in setups: says its opening (uninterruptible if told so), then
+#: answers with the session's LLM.
+SoakAgent = OpeningAgent
 
 
 def soak_stack(variant: SoakVariant, truth: Any, *, llm: Any = None,
@@ -114,13 +102,9 @@ def soak_stack(variant: SoakVariant, truth: Any, *, llm: Any = None,
     process), the variant's recognizer, its fault wrapped around the provider it hits, and
     the turn detector when asked (None if the ``turn`` extra is missing)."""
     from bargein.providers import faults
-    from bargein.providers.local_stack import default_turn_detector
-    from bargein.providers.oracle_stt import GroundTruth, OracleSTT
 
-    vad, tts, rule_based = shared_models()
-    truth = truth if truth is not None else GroundTruth()
-    stt = OracleSTT(truth) if variant.stt == "oracle" else _recognizer(variant.stt)
-    llm = llm if llm is not None else rule_based
+    stack = agent_stack(variant.stt, truth, turn_detector=turn_detector, llm=llm)
+    vad, stt, llm, tts = stack.vad, stack.stt, stack.llm, stack.tts
     if variant.fault is not None:
         provider, fault = variant.fault.split(":")
         on, after = variant.fault_on, variant.fault_after
@@ -133,9 +117,7 @@ def soak_stack(variant: SoakVariant, truth: Any, *, llm: Any = None,
                                    on_call=0 if fault != "raise_once" else on)
         else:
             vad = faults.FaultyVAD(vad, fault, after=after, on_call=on)
-    detector = default_turn_detector(trust_punctuation=variant.stt == "oracle") \
-        if turn_detector else None
-    return LocalStack(vad=vad, stt=stt, llm=llm, tts=tts, turn_detector=detector, truth=truth)
+    return replace(stack, vad=vad, stt=stt, llm=llm, tts=tts)
 
 
 @dataclass(frozen=True)
@@ -295,17 +277,5 @@ def select_setups(names: list[str] | None) -> list[AgentSetup]:
     """The built-in setups with these names (all of them for None or empty)."""
     if not names:
         return list(SETUPS)
-    by_name = {s.name: s for s in SETUPS}
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        raise ValueError(f"unknown setup(s) {', '.join(unknown)}; the built-in setups are "
-                         f"{', '.join(by_name)}")
-    return [by_name[n] for n in names]
+    return pick_named(SETUPS, names, kind="setup", listed="the built-in setups are")
 
-
-@functools.lru_cache(maxsize=2)
-def _recognizer(kind: str) -> Any:
-    """A real recognizer, loaded once per process (its streams are per session)."""
-    from bargein.providers.local_stack import make_stt
-
-    return make_stt(kind)

@@ -22,14 +22,14 @@ Every case varies the simulated user's voice (several espeak-ng voices and varia
 rate, pitch and loudness, and most add background noise (white, pink, or babble made of other
 espeak speech at a low level) at a given signal-to-noise ratio. A case is plain data
 (:class:`BenchCase`); :func:`render_case` turns it into audio and :func:`background_bed`
-makes its noise bed. The same ``(count, seed)`` always gives the same cases and the same
-audio, sample for sample.
+makes its noise bed (noises in :mod:`bargein.bench.noise`, the callers' lines in
+:mod:`bargein.bench.caller_lines`). The same ``(count, seed)`` always gives the same cases
+and the same audio, sample for sample.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -37,14 +37,35 @@ from typing import Any
 import numpy as np
 
 from bargein.audio.frame import AudioFrame
+from bargein.bench.caller_lines import (
+    BACKCHANNELS,
+    LONG_BARGE_INS,
+    MONOLOGUE_SENTENCES,
+    PAUSED_SENTENCES,
+    SHORT_BARGE_INS,
+)
+from bargein.bench.noise import (
+    REFERENCE_SPEECH_RMS,
+    Background,
+    active_rms,
+    cough,
+    knock,
+    noise_bed,
+)
 from bargein.providers.latency import Fixed
 from bargein.providers.tts import SynthesizedSpeech
 from bargein.scenario.user_audio import UserSpeech
 
 __all__ = [
     "BACKCHANNELS",
+    "BACKGROUNDS",
     "KINDS",
     "LABELS",
+    "LONG_BARGE_INS",
+    "MONOLOGUE_SENTENCES",
+    "PAUSED_SENTENCES",
+    "REFERENCE_SPEECH_RMS",
+    "SHORT_BARGE_INS",
     "TURN_LIMIT_SENTENCES",
     "Background",
     "BenchCase",
@@ -85,8 +106,6 @@ RATE_RANGE = (140, 210)  # words per minute
 PITCH_RANGE = (30, 70)
 VOLUME_RANGE = (60, 160)  # espeak amplitude (100 = its default)
 BURST_LEVEL_DB = (-6.0, 6.0)  # noise burst level, relative to the reference speech level
-#: RMS (fraction of full scale) of the reference speech level: espeak-ng at volume 100.
-REFERENCE_SPEECH_RMS = 0.1
 
 USER_VOICES = (
     "en-us+m3", "en-us+f2", "en-gb+m1", "en-gb-scotland+m4", "en-us+f4", "en-gb-x-rp+m2",
@@ -97,54 +116,6 @@ BACKGROUNDS = (
     ("none", None), ("none", None), ("white", 20.0), ("white", 10.0), ("pink", 20.0),
     ("pink", 10.0), ("babble", 20.0), ("babble", 15.0),
 )  # fmt: skip
-
-SHORT_BARGE_INS = (
-    "Stop.", "Wait.", "Hold on.", "No, no.", "Excuse me.", "Hang on.", "Sorry, wait.",
-    "Stop, please.", "One second.", "Not that.",
-)  # fmt: skip
-LONG_BARGE_INS = (
-    "Sorry, can you tell me about refunds instead?",
-    "Wait, what are your opening hours?",
-    "Hold on, I need to speak to a person.",
-    "Actually, I want to cancel my account.",
-    "Sorry to cut in, how much does it cost?",
-    "No, I asked about my bill, not the features.",
-    "Yes, but what about shipping to Canada?",
-    "Right, and how do I change my password?",
-    "Can I stop you there, my order never arrived.",
-    "Excuse me, is there a discount for students?",
-)
-#: What a backchannel case says: each of the five alone, and a few doubled.
-BACKCHANNELS = (
-    "Uh-huh.", "Mm-hmm.", "Yeah.", "Right.", "Okay.",
-    "Uh-huh, yeah.", "Mm-hmm, okay.", "Yeah, right.",
-)  # fmt: skip
-PAUSED_SENTENCES = (
-    ("I'd like to book a table for", "four people on Friday evening."),
-    ("My account number is", "four five seven two one nine."),
-    ("Can you check whether my order", "has been shipped yet?"),
-    ("I was wondering if", "you could help me with my bill."),
-    ("The problem started when I", "updated the app last week."),
-    ("Could you send the invoice to", "my work email address?"),
-    ("I moved house in March and", "I need to change my address."),
-    ("What I really want to know is", "how long the warranty lasts."),
-    ("I tried to pay with my", "credit card but it failed."),
-    ("Please transfer me to", "someone in the billing team."),
-)
-MONOLOGUE_SENTENCES = (
-    "My bill from last month looks wrong.",
-    "I moved house in March.",
-    "I changed my address on your website.",
-    "Then a letter went to my old flat.",
-    "My neighbour kept it for two weeks.",
-    "The late fee was added anyway.",
-    "I called twice and nobody called back.",
-    "My sister had the same problem last year.",
-    "She had to write a letter in the end.",
-    "I really do not want to do that.",
-    "I have been a customer for ten years.",
-    "I always paid on time until now.",
-)
 
 
 @dataclass(frozen=True)
@@ -169,19 +140,6 @@ class RecordedPart:
     end: float
     transcript: str
     words: tuple[tuple[str, float, float], ...]
-
-
-@dataclass(frozen=True)
-class Background:
-    """Noise under the whole case: ``kind`` none/white/pink/babble at ``snr_db`` below the
-    user's speech level (the reference speech level for cases without speech)."""
-
-    kind: str
-    snr_db: float | None = None
-
-    def describe(self) -> str:
-        """"clean" or e.g. "pink 10 dB"."""
-        return "clean" if self.kind == "none" else f"{self.kind} {self.snr_db:g} dB"
 
 
 @dataclass(frozen=True)
@@ -344,139 +302,8 @@ def caller_tts(voice: Voice, sample_rate: int = 16000) -> Any:
                      volume=voice.volume, sample_rate=sample_rate, ttfb=Fixed(0.0))
 
 
-def active_rms(x: np.ndarray) -> float:
-    """RMS of the audible part of ``x`` (float samples above about -54 dBFS): the speech
-    level a background's SNR is set against."""
-    loud = x[np.abs(x) > 0.002]
-    return float(np.sqrt(np.mean(loud**2))) if loud.size else REFERENCE_SPEECH_RMS
-
-
-def _band(noise: np.ndarray, sample_rate: int, low: float, high: float) -> np.ndarray:
-    """``noise`` band-passed to ``[low, high]`` Hz (brick wall in the frequency domain)."""
-    spectrum = np.fft.rfft(noise)
-    freqs = np.fft.rfftfreq(len(noise), 1 / sample_rate)
-    spectrum[(freqs < low) | (freqs > high)] = 0
-    return np.fft.irfft(spectrum, len(noise))
-
-
-def _to_frame(x: np.ndarray, sample_rate: int) -> AudioFrame:
-    return AudioFrame.from_int16(np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16),
-                                 sample_rate)
-
-
-def _set_rms(x: np.ndarray, rms: float) -> np.ndarray:
-    current = float(np.sqrt(np.mean(x**2)))
-    return x * (rms / current) if current > 0 else x
-
-
-def cough(rng: np.random.Generator, sample_rate: int, level: float) -> AudioFrame:
-    """A cough-like sound: 1-3 bursts of band-passed noise (fast attack, exponential decay),
-    ``level`` RMS over its audible part."""
-    pieces = []
-    for i in range(int(rng.integers(1, 4))):
-        dur = rng.uniform(0.15, 0.35)
-        n = int(dur * sample_rate)
-        t = np.arange(n) / sample_rate
-        centre = rng.uniform(400, 1500)
-        burst = _band(rng.standard_normal(n), sample_rate, centre * 0.4, centre * 2.5)
-        env = np.minimum(t / 0.012, 1.0) * np.exp(-t / rng.uniform(0.06, 0.12))
-        pieces.append(burst * env)
-        if i < 2:
-            pieces.append(np.zeros(int(rng.uniform(0.1, 0.25) * sample_rate)))
-    x = np.concatenate(pieces)
-    x = np.trim_zeros(x)
-    return _to_frame(_scale_active(x, level), sample_rate)
-
-
-def knock(rng: np.random.Generator, sample_rate: int, level: float) -> AudioFrame:
-    """A knock-like sound: 2-4 short damped resonances with a noise click, 0.12-0.3 s apart."""
-    pieces = []
-    count = int(rng.integers(2, 5))
-    freq = rng.uniform(150, 600)
-    for i in range(count):
-        n = int(rng.uniform(0.04, 0.08) * sample_rate)
-        t = np.arange(n) / sample_rate
-        tone = np.sin(2 * np.pi * freq * rng.uniform(0.95, 1.05) * t)
-        click = _band(rng.standard_normal(n), sample_rate, 500, 5000) * np.exp(-t / 0.004)
-        env = np.exp(-t / rng.uniform(0.01, 0.025))
-        pieces.append((tone + 0.5 * click) * env)
-        if i < count - 1:
-            pieces.append(np.zeros(int(rng.uniform(0.12, 0.3) * sample_rate)))
-    x = np.trim_zeros(np.concatenate(pieces))
-    return _to_frame(_scale_active(x, level), sample_rate)
-
-
-def _scale_active(x: np.ndarray, rms: float) -> np.ndarray:
-    peak = float(np.max(np.abs(x))) or 1.0
-    active = x[np.abs(x) > peak * 0.05]
-    current = float(np.sqrt(np.mean(active**2))) if active.size else peak
-    y = x * (rms / current)
-    return np.clip(y, -0.99, 0.99)
-
-
 async def background_bed(case: BenchCase, duration: float, speech_rms: float,
                          sample_rate: int = 16000) -> AudioFrame | None:
     """``duration`` seconds of the case's background noise at its SNR below ``speech_rms``,
     or None for a clean line. Deterministic for the case."""
     return await noise_bed(case.background, case.seed, duration, speech_rms, sample_rate)
-
-
-async def noise_bed(background: Background, seed: int, duration: float, speech_rms: float,
-                    sample_rate: int = 16000) -> AudioFrame | None:
-    """``duration`` seconds of ``background`` noise at its SNR below ``speech_rms``, or None
-    for a clean line. The same ``seed`` gives the same noise."""
-    bg = background
-    if bg.kind == "none" or bg.snr_db is None:
-        return None
-    n = math.ceil(duration * sample_rate)
-    rng = np.random.default_rng(seed + 7919)
-    if bg.kind == "white":
-        x = rng.standard_normal(n)
-    elif bg.kind == "pink":
-        x = _pink(rng, n)
-    elif bg.kind == "babble":
-        source = await _babble_source(sample_rate)
-        start = int(rng.integers(0, len(source)))
-        x = np.resize(np.roll(source, -start), n)
-    else:
-        raise ValueError(f"unknown background kind {bg.kind!r}")
-    x = _set_rms(x, speech_rms * 10 ** (-bg.snr_db / 20))
-    return _to_frame(np.clip(x, -0.99, 0.99), sample_rate)
-
-
-def _pink(rng: np.random.Generator, n: int) -> np.ndarray:
-    """1/f noise: white noise shaped in the frequency domain."""
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    f = np.arange(len(spectrum), dtype=np.float64)
-    f[0] = 1.0
-    return np.fft.irfft(spectrum / np.sqrt(f), n)
-
-
-#: Voices of the babble: twelve other speakers talking at once, like a busy cafeteria. (With
-#: only a few talkers, Silero VAD hears them as speech even 30 dB below the user: that is a
-#: competing speaker, not background noise.)
-BABBLE_VOICES = (
-    "en-us+m1", "en-gb+f4", "en-us+m6", "en-gb+f1", "en-us+m2", "en-gb+f2", "en-029+m3",
-    "en-us+f5", "en-gb-scotland+m5", "en-us-nyc+f3", "en-gb+m7", "en-us+f1",
-)  # fmt: skip
-BABBLE_SECONDS = 8
-
-
-_BABBLE: dict[int, np.ndarray] = {}
-
-
-async def _babble_source(sample_rate: int) -> np.ndarray:
-    """Twelve espeak voices talking at once (8 s, looped by the caller), unit RMS."""
-    if sample_rate not in _BABBLE:
-        from bargein.providers.espeak_tts import EspeakTTS
-
-        tracks = []
-        n = BABBLE_SECONDS * sample_rate
-        for i, voice in enumerate(BABBLE_VOICES):
-            line = " ".join(MONOLOGUE_SENTENCES[i:i + 3])
-            tts = EspeakTTS(voice=voice, sample_rate=sample_rate, ttfb=Fixed(0.0))
-            audio = (await tts.synthesize(line)).audio.to_float()
-            tracks.append(np.roll(np.resize(audio, n), i * n // len(BABBLE_VOICES)))
-        x = np.sum(tracks, axis=0)
-        _BABBLE[sample_rate] = x / float(np.sqrt(np.mean(x**2)))
-    return _BABBLE[sample_rate]

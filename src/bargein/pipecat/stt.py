@@ -79,11 +79,9 @@ class STT(STTService):
     @classmethod
     def local(cls, **kwargs: Any) -> STT:
         """pocketsphinx interims + Whisper tiny.en finals (bargein's offline default)."""
-        from bargein.providers.hybrid_stt import HybridSTT
-        from bargein.providers.pocketsphinx_stt import PocketsphinxSTT
-        from bargein.providers.whisper_stt import WhisperSTT
+        from bargein.providers.local_stack import make_stt
 
-        return cls(HybridSTT(PocketsphinxSTT(), WhisperSTT()), **kwargs)
+        return cls(make_stt("local"), **kwargs)
 
     @classmethod
     def oracle(cls, *, interim_delay: Latency | None = None,

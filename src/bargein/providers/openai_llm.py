@@ -7,7 +7,8 @@ server that speaks the OpenAI chat completions API works.
 
 It needs ``httpx`` (``pip install 'bargein[openai]'``), imported only when a client is made.
 With ``cassette=Cassette(path, mode="replay")`` it replays recorded answers instead and never
-touches the network (nor needs httpx); see :mod:`bargein.providers.cassette`.
+touches the network (nor needs httpx); see :mod:`bargein.providers.cassette`. The wire format
+is in :mod:`bargein.providers.openai_wire`, the errors in :mod:`bargein.providers.openai_errors`.
 """
 
 from __future__ import annotations
@@ -21,9 +22,25 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bargein._extras import require
-from bargein.errors import BargeinError, NetworkInSimulationError
+from bargein.errors import NetworkInSimulationError
 from bargein.providers.cassette import Cassette, Recorder
-from bargein.providers.llm import ChatMessage, LLMChunk, ToolCall, as_tool_spec
+from bargein.providers.llm import ChatMessage, LLMChunk
+from bargein.providers.openai_errors import (
+    LLMConnectionError,
+    LLMError,
+    LLMHTTPError,
+    LLMStreamError,
+    LLMTimeoutError,
+    server_message,
+)
+from bargein.providers.openai_wire import (
+    add_fragment,
+    finish_calls,
+    message_to_wire,
+    non_streamed_as_event,
+    sse_data,
+    tool_to_wire,
+)
 
 __all__ = [
     "LLMConnectionError",
@@ -35,86 +52,6 @@ __all__ = [
     "message_to_wire",
     "tool_to_wire",
 ]
-
-
-class LLMError(BargeinError, RuntimeError):
-    """A remote language model failed to answer."""
-
-
-class LLMHTTPError(LLMError):
-    """The server answered with an HTTP error status; the message includes its explanation."""
-
-    def __init__(self, status_code: int, server_message: str, url: str, body: str = "") -> None:
-        self.status_code = status_code
-        self.server_message = server_message
-        self.url = url
-        self.body = body
-        super().__init__(f"LLM server {url} answered HTTP {status_code}: {server_message}")
-
-
-class LLMStreamError(LLMError):
-    """The streamed answer is not valid OpenAI-style server-sent events."""
-
-
-class LLMTimeoutError(LLMError, TimeoutError):
-    """The server did not answer (or stopped streaming) within the timeout."""
-
-
-class LLMConnectionError(LLMError, ConnectionError):
-    """The server could not be reached, or dropped the connection."""
-
-
-def message_to_wire(message: ChatMessage) -> dict[str, Any]:
-    """One :class:`ChatMessage` as an OpenAI chat message."""
-    if message.role == "tool":
-        if not message.tool_call_id:
-            raise ValueError("a 'tool' message needs the tool_call_id of the call it answers")
-        return {"role": "tool", "content": message.content, "tool_call_id": message.tool_call_id}
-    if message.role == "assistant" and message.tool_calls:
-        return {
-            "role": "assistant",
-            "content": message.content or None,
-            "tool_calls": [
-                {
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": call.arguments},
-                }
-                for call in message.tool_calls
-            ],
-        }
-    return {"role": message.role, "content": message.content}
-
-
-def tool_to_wire(tool: Any) -> dict[str, Any]:
-    """A tool (``ToolSpec``, mapping or object, see ``as_tool_spec``) in the wire shape."""
-    spec = as_tool_spec(tool)
-    function: dict[str, Any] = {"name": spec.name}
-    if spec.description:
-        function["description"] = spec.description
-    function["parameters"] = json.loads(json.dumps(spec.parameters))
-    return {"type": "function", "function": function}
-
-
-def _server_message(body: str) -> str:
-    """The human explanation inside an error body (OpenAI, vLLM, Ollama, llama.cpp shapes)."""
-    try:
-        obj = json.loads(body)
-    except ValueError:
-        text = body.strip()
-        return text[:500] if text else "(empty body)"
-    if isinstance(obj, dict):
-        err = obj.get("error", obj)
-        if isinstance(err, dict):
-            msg = err.get("message") or err.get("detail") or err.get("msg")
-            if msg:
-                kind = err.get("type") or err.get("code")
-                return f"{msg} ({kind})" if kind and isinstance(kind, str) else str(msg)
-        elif isinstance(err, str):
-            return err
-        if isinstance(obj.get("detail"), str):
-            return obj["detail"]
-    return body.strip()[:500]
 
 
 class OpenAICompatibleLLM:
@@ -223,7 +160,7 @@ class OpenAICompatibleLLM:
                         await asyncio.sleep(recording.error_delay)
                     body_text = recording.error_body or ""
                     raise LLMHTTPError(
-                        recording.status, _server_message(body_text), self.url, body_text
+                        recording.status, server_message(body_text), self.url, body_text
                     )
                 events = cassette.play(recording)
             else:
@@ -260,13 +197,13 @@ class OpenAICompatibleLLM:
             async with client.stream("POST", self.url, json=body, headers=self._headers()) as resp:
                 if resp.status_code >= 400:
                     text = (await resp.aread()).decode("utf-8", "replace")
-                    raise LLMHTTPError(resp.status_code, _server_message(text), self.url, text)
+                    raise LLMHTTPError(resp.status_code, server_message(text), self.url, text)
                 ctype = resp.headers.get("content-type", "")
                 if "json" in ctype and "event-stream" not in ctype:
                     # The server ignored "stream": answer as one synthetic stream chunk.
-                    yield _non_streamed_as_event(await resp.aread(), self.url)
+                    yield non_streamed_as_event(await resp.aread(), self.url)
                     return
-                async with aclosing(_sse_data(resp.aiter_lines(), self.url)) as data:
+                async with aclosing(sse_data(resp.aiter_lines(), self.url)) as data:
                     async for item in data:
                         yield item
         except httpx.TimeoutException as exc:
@@ -333,7 +270,7 @@ class OpenAICompatibleLLM:
             if obj.get("error"):
                 raise LLMError(
                     f"LLM server {self.url} reported an error mid-stream: "
-                    f"{_server_message(json.dumps(obj))}"
+                    f"{server_message(json.dumps(obj))}"
                 )
             choices = obj.get("choices") or []
             if not isinstance(choices, list):
@@ -346,94 +283,9 @@ class OpenAICompatibleLLM:
                 if content:
                     yield LLMChunk(text=str(content))
                 for fragment in delta.get("tool_calls") or ():
-                    _add_fragment(calls, fragment, data, self.url)
+                    add_fragment(calls, fragment, data, self.url)
                 if choice.get("finish_reason") and calls:
-                    yield LLMChunk(tool_calls=_finish_calls(calls, self.url))
+                    yield LLMChunk(tool_calls=finish_calls(calls, self.url))
                     calls = {}
         if calls:
-            yield LLMChunk(tool_calls=_finish_calls(calls, self.url))
-
-
-async def _sse_data(lines: AsyncIterator[str], url: str) -> AsyncIterator[str]:
-    """Parse server-sent event lines; yield each event's data (multi-line data joined)."""
-    data: list[str] = []
-    async for raw in lines:
-        line = raw.rstrip("\r\n")
-        if not line:
-            if data:
-                yield "\n".join(data)
-                data = []
-            continue
-        if line.startswith(":"):
-            continue  # comment / keep-alive
-        name, sep, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
-        if sep and name == "data":
-            data.append(value)
-        elif sep and name in ("event", "id", "retry"):
-            continue
-        elif sep and name == "error":  # llama.cpp server style
-            raise LLMError(f"LLM server {url} reported an error mid-stream: {value[:500]}")
-        else:
-            raise LLMStreamError(
-                f"malformed server-sent event line from LLM server {url}: {line[:200]!r} "
-                "(expected 'data: {...}' lines; is base_url an OpenAI-compatible /v1 API?)"
-            )
-    if data:
-        yield "\n".join(data)
-
-
-def _non_streamed_as_event(raw: bytes, url: str) -> str:
-    try:
-        obj = json.loads(raw)
-        choice = obj["choices"][0]
-        message = dict(choice.get("message") or {})
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise LLMStreamError(
-            f"LLM server {url} answered JSON that is not a chat completion: {raw[:200]!r}"
-        ) from exc
-    calls = message.get("tool_calls") or []
-    message["tool_calls"] = [{**c, "index": i} for i, c in enumerate(calls)] or None
-    event = {"choices": [{"index": 0, "delta": message, "finish_reason": "stop"}]}
-    return json.dumps(event)
-
-
-def _add_fragment(calls: dict[int, dict[str, Any]], fragment: Any, data: str, url: str) -> None:
-    if not isinstance(fragment, dict):
-        raise LLMStreamError(f"LLM server {url} streamed a bad tool call fragment: {data[:200]!r}")
-    index = fragment.get("index")
-    if not isinstance(index, int):
-        # Some servers omit the index: a fragment with a new id starts a new call.
-        new_id = fragment.get("id")
-        known = {c["id"] for c in calls.values()}
-        index = len(calls) if (not calls or (new_id and new_id not in known)) else max(calls)
-    call = calls.setdefault(index, {"id": "", "name": "", "arguments": []})
-    if fragment.get("id"):
-        call["id"] = fragment["id"]
-    function = fragment.get("function") or {}
-    if function.get("name") and not call["name"]:
-        call["name"] = function["name"]
-    arguments = function.get("arguments")
-    if isinstance(arguments, str):
-        call["arguments"].append(arguments)
-    elif arguments is not None:  # a server that sends a parsed object
-        call["arguments"].append(json.dumps(arguments))
-
-
-def _finish_calls(calls: dict[int, dict[str, Any]], url: str) -> tuple[ToolCall, ...]:
-    out = []
-    for index in sorted(calls):
-        call = calls[index]
-        if not call["name"]:
-            raise LLMStreamError(
-                f"LLM server {url} streamed tool call #{index} without a function name"
-            )
-        out.append(
-            ToolCall(
-                id=call["id"] or f"call_{index}",
-                name=call["name"],
-                arguments="".join(call["arguments"]) or "{}",
-            )
-        )
-    return tuple(out)
+            yield LLMChunk(tool_calls=finish_calls(calls, self.url))

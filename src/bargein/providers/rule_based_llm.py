@@ -3,7 +3,9 @@
 :class:`RuleBasedLLM` matches the latest user message against a list of :class:`Intent`
 patterns and streams the intent's canned reply word by word, on the event loop's clock. It
 is meant for demos and tests, where a real model would be slow, costly and non-deterministic.
-It is *not* a language model: it understands nothing beyond its patterns.
+It is *not* a language model: it understands nothing beyond its patterns. Intents and
+their reply context are defined in :mod:`bargein.providers.rule_based_intents`, the
+default customer-support intents in :mod:`bargein.providers.support_intents`.
 
 It still honours the conversation rules an agent runtime relies on:
 
@@ -22,12 +24,14 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bargein.providers.latency import Fixed, Latency, WorkTimer
 from bargein.providers.llm import ChatMessage, LLMChunk, ToolCall, as_tool_spec
+from bargein.providers.rule_based_intents import Intent, ReplyContext, ReplyFn
+from bargein.providers.support_intents import default_support_intents
 from bargein.text import normalize_words, words
 
 __all__ = [
@@ -41,9 +45,6 @@ __all__ = [
     "wants_acknowledge_and_redirect",
 ]
 
-ReplyFn = Callable[["ReplyContext"], str]
-ArgsFn = Callable[["ReplyContext"], Mapping[str, Any]]
-
 DEFAULT_FALLBACK = (
     "I'm sorry, I'm not sure I understood what you need. I can help with billing, your "
     "account, our support and opening hours, product features, and refunds. Which of "
@@ -52,7 +53,6 @@ DEFAULT_FALLBACK = (
 DEFAULT_INTERRUPTED_FALLBACK = "Sure, I'll stop there. What would you like to know instead?"
 DEFAULT_TTFT = Fixed(0.3)
 
-_KEYWORD = re.compile(r"[\w' ]+")
 _ACK = re.compile(r"\backnowledg", re.IGNORECASE)
 _REDIRECT = re.compile(r"\b(re-?direct|re-?focus|focus|steer|bring\b.*\bback)", re.IGNORECASE)
 # "User has been speaking and said: ..." (a summary message built by a turn-limit handler).
@@ -62,87 +62,6 @@ _SAID_PREFIX = re.compile(r"^\s*(?:the\s+)?user\b[^:]{0,60}\bsaid\s*:\s*", re.IG
 def wants_acknowledge_and_redirect(instructions: str) -> bool:
     """True if ``instructions`` ask to acknowledge the user and redirect/refocus them."""
     return bool(_ACK.search(instructions) and _REDIRECT.search(instructions))
-
-
-def _compile(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
-    if isinstance(pattern, re.Pattern):
-        return pattern
-    if _KEYWORD.fullmatch(pattern):
-        # A plain keyword or phrase: whole words only, any spacing.
-        body = r"\s+".join(re.escape(w) for w in pattern.split())
-        return re.compile(rf"\b{body}\b", re.IGNORECASE)
-    return re.compile(pattern, re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class ReplyContext:
-    """What a reply callable gets to build its text."""
-
-    messages: tuple[ChatMessage, ...]
-    """The whole conversation as given to ``chat``."""
-    user_text: str
-    """The latest user message ("" if there is none)."""
-    intent: Intent | None
-    match: re.Match[str] | None
-    """The pattern match that selected ``intent``."""
-    turn: int
-    """How many user messages the conversation holds."""
-    instructions: str | None
-    """The latest system message of the current turn, if any."""
-    interrupted: ChatMessage | None
-    """The assistant message cut short just before the latest user message, if any."""
-    tool_result: str | None = None
-    """The tool's output, when replying after a tool call."""
-    _previous: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
-
-    def previous_reply(self) -> str | None:
-        """The full text of the assistant's previous reply (what it meant to say in full)."""
-        return self._previous() if self._previous is not None else None
-
-
-@dataclass(frozen=True)
-class Intent:
-    """One thing a user may ask, with the canned reply to give.
-
-    ``patterns`` are regular expressions searched case-insensitively in the latest user
-    message; a plain keyword or phrase (letters, digits, apostrophes, spaces) matches whole
-    words only. ``reply`` is a string, a list of strings (one is picked deterministically per
-    turn) or a callable taking a :class:`ReplyContext`.
-
-    When several intents match, the highest ``priority`` wins, then the earliest match in the
-    message, then the earliest intent in the list. ``topic`` names the intent in an
-    acknowledge-and-redirect reply ("let's focus on your main question, about {topic}");
-    intents without a topic (small talk) are never taken as the main question.
-
-    ``tool`` makes the intent call that tool (when the caller offers it) instead of replying;
-    ``tool_arguments`` (a mapping or a callable on the context) become its JSON arguments.
-    After the tool's result comes back, ``reply`` is used, with ``{result}`` replaced by it.
-    """
-
-    name: str
-    patterns: Sequence[str | re.Pattern[str]] = ()
-    reply: str | Sequence[str] | ReplyFn = ""
-    topic: str | None = None
-    priority: int = 1
-    tool: str | None = None
-    tool_arguments: Mapping[str, Any] | ArgsFn | None = None
-    _compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not self.name:
-            raise ValueError("an Intent needs a name")
-        if isinstance(self.patterns, str):
-            raise TypeError(f"Intent {self.name!r}: patterns must be a list, not one string")
-        object.__setattr__(self, "_compiled", tuple(_compile(p) for p in self.patterns))
-
-    def search(self, text: str) -> re.Match[str] | None:
-        """The earliest match of any pattern in ``text``, or None."""
-        best: re.Match[str] | None = None
-        for pattern in self._compiled:
-            m = pattern.search(text)
-            if m is not None and (best is None or m.start() < best.start()):
-                best = m
-        return best
 
 
 @dataclass(frozen=True)
@@ -157,145 +76,6 @@ class RuleBasedReply:
     """True when the reply acknowledged the user and refocused (turn-limit instruction)."""
     after_interruption: bool = False
     """True when the reply answers a user who interrupted the previous reply."""
-
-
-def _repeat_previous(ctx: ReplyContext) -> str:
-    previous = ctx.previous_reply()
-    if not previous:
-        return "I haven't said anything yet. How can I help you today?"
-    return f"Here it is again. {previous}"
-
-
-def default_support_intents() -> list[Intent]:
-    """The default intents of a customer-support voice agent.
-
-    The information replies are several sentences long (roughly 10 to 20 seconds when
-    spoken at 175 words per minute), so there is time to interrupt them.
-    """
-    return [
-        Intent(
-            "repeat",
-            [
-                r"\brepeat\b",
-                "say that again",
-                "come again",
-                r"\bwhat did you (just )?say\b",
-                r"^\W*(sorry,? )?what\W*$",  # "Sorry, what?" alone, not "Sorry, what are..."
-                r"\bpardon\b",
-                r"\bdidn'?t (quite )?(catch|hear|get) (that|it|you)\b",
-            ],
-            _repeat_previous,
-            priority=2,
-        ),
-        Intent(
-            "greeting",
-            [r"\b(hi|hello|hey|hiya|good (morning|afternoon|evening))\b"],
-            [
-                "Hello, and thanks for calling Acme support. I'm the automated assistant. I "
-                "can help with billing, your account, our hours, product features and "
-                "refunds. What can I do for you today?",
-                "Hi there, welcome to Acme support. I'm an automated assistant, and I can help "
-                "with billing, account questions, our hours, our products and refunds. How "
-                "can I help you today?",
-            ],
-            priority=0,
-        ),
-        Intent(
-            "billing",
-            [r"\b(bill(s|ing|ed)?|invoices?|charge[sd]?|overcharged|payments?|pay)\b"],
-            "Happy to help with billing. Your invoice is issued on the first day of each month "
-            "and payment is due within fourteen days. You can pay by card, bank transfer or "
-            "direct debit. Every invoice is listed in your online account under Billing. "
-            "If a charge looks wrong, tell me its date and I will check it.",
-            topic="your bill",
-        ),
-        Intent(
-            "account_support",
-            [
-                r"\baccount\b",
-                r"\bpassword\b",
-                r"\blog ?in\b",
-                r"\bsign ?in\b",
-                r"\busername\b",
-                r"\blocked out\b",
-                r"\bemail address\b",
-            ],
-            "Let's sort out your account. If you cannot sign in, use the Forgot password link "
-            "on the sign in page and we will email you a reset link. To change your email "
-            "address or phone number, open Settings, then Profile. "
-            "If your account is locked after too many attempts, it unlocks by itself after "
-            "thirty minutes.",
-            topic="your account",
-        ),
-        Intent(
-            "business_hours",
-            [
-                "business hours",
-                "support hours",
-                "office hours",
-                "customer service hours",
-                r"\bwhen can i (call|reach|contact)\b",
-                r"\bwhat time can i (call|reach)\b",
-            ],
-            "Our support team is available Monday to Friday from eight in the morning to eight "
-            "in the evening, and on Saturdays from nine to one. Outside those hours I can "
-            "still help with most questions, and you can leave a message for a call back on "
-            "the next working day. Public holidays follow the Saturday hours.",
-            topic="our support hours",
-        ),
-        Intent(
-            "opening_hours",
-            [
-                r"\bopening (hours|times)\b",
-                "store hours",
-                r"\b(are|is) (you|the store|the shop|it) open\b",
-                r"\bwhen do(es)? (you|the store|the shop|it) (open|close)\b",
-                r"\bclosing time\b",
-                r"\byour hours\b",
-            ],
-            "Our stores are open from nine in the morning to six in the evening on weekdays, "
-            "and from ten to five on Saturdays. On Sundays only the city centre store is open, "
-            "from eleven to four. Opening hours can change around public holidays, so please "
-            "check the store page on our website before you travel.",
-            topic="our opening hours",
-        ),
-        Intent(
-            "product_features",
-            [
-                r"\bfeatures?\b",
-                r"\bwhat can (it|the product|the app) do\b",
-                r"\bdoes (it|the product|the app) (support|have|work)\b",
-                r"\b(products?|plans?|premium|integrations?)\b",
-            ],
-            "Our plans all include unlimited projects, shared workspaces, and the mobile app "
-            "for phones and tablets. The Premium plan adds offline mode, priority support, "
-            "and integrations with popular calendar and storage services. Every plan comes "
-            "with a thirty day free trial, and you can switch plans at any time from your "
-            "account settings.",
-            topic="our product features",
-        ),
-        Intent(
-            "refund",
-            [r"\brefunds?\b", r"\bmoney back\b", r"\breturn(ing)? (it|this|my|the)\b"],
-            "I can help you with a refund. Purchases can be refunded in full within thirty days, "
-            "as long as the item is unused and in its original packaging. Once we receive the "
-            "return, the money goes back to your original payment method within a week. I "
-            "can start a return now if you have your order number.",
-            topic="a refund",
-        ),
-        Intent(
-            "goodbye",
-            [r"\b(good ?bye|bye|see you|that's all|that is all|have a (nice|good) day)\b"],
-            "Thanks for calling Acme support. Have a great day, goodbye!",
-            priority=0,
-        ),
-        Intent(
-            "thanks",
-            [r"\b(thanks|thank you|cheers|appreciate it)\b"],
-            "You're very welcome. Is there anything else I can help you with today?",
-            priority=0,
-        ),
-    ]
 
 
 def _stable_index(*parts: object, n: int) -> int:
@@ -361,8 +141,16 @@ class RuleBasedLLM:
 
     def match(self, text: str) -> tuple[Intent | None, re.Match[str] | None]:
         """The intent ``text`` selects (and its match), or ``(None, None)``."""
+        return self._best_match(text)
+
+    def _best_match(self, text: str, *, topical: bool = False
+                    ) -> tuple[Intent | None, re.Match[str] | None]:
+        """The best intent matching ``text`` (highest priority, then earliest match, then
+        earliest in the list), among those with a topic if ``topical``."""
         best: tuple[tuple[int, int, int], Intent, re.Match[str]] | None = None
         for index, intent in enumerate(self.intents):
+            if topical and intent.topic is None:
+                continue
             m = intent.search(text)
             if m is None:
                 continue
@@ -517,23 +305,12 @@ class RuleBasedLLM:
         else:
             parts.append("I hear you.")
         # The main question: the best intent that names a topic.
-        main = None
-        best_key = None
-        for index, intent in enumerate(self.intents):
-            if intent.topic is None:
-                continue
-            m = intent.search(said)
-            if m is None:
-                continue
-            key = (intent.priority, -m.start(), -index)
-            if best_key is None or key > best_key:
-                best_key, main = key, (intent, m)
-        if main is None:
+        intent, m = self._best_match(said, topical=True)
+        if intent is None:
             parts.append(
                 "So that I can help you best, what is the one thing you most need from us today?"
             )
             return RuleBasedReply(_clean(" ".join(parts)), None, redirected=True)
-        intent, m = main
         ctx = ReplyContext(
             messages=msgs,
             user_text=user_text,

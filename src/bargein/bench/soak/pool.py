@@ -44,7 +44,7 @@ _POLL = 1.0
 
 def _serve(conn: Connection, setups: Sequence[SoakSetup]) -> None:
     """A worker: load the models once, then run each plan sent until told to stop."""
-    from bargein.adapters.bench_agent import shared_models
+    from bargein.adapters.own_agent import shared_models
 
     by_name = {s.name: s for s in setups}
     shared_models()
