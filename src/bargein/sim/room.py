@@ -14,25 +14,22 @@ A :class:`Room` connects two parties the way a phone call or a shared table does
 Time 0 of the recording is the loop time of :meth:`Room.start`. The room reads time only
 from the running loop, so it runs in virtual time (``run_simulation``) and live
 (``asyncio.run``) alike. See ``docs/simulation.md``, section "The room".
+
+This module runs the timeline (the microphone's frames, the agent's playout, echo). The
+user's side (:class:`RoomUser`, :class:`Utterance`) is in :mod:`bargein.sim.room_user`, the
+queries on the recording in :mod:`bargein.sim.room_recording`; both are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from pathlib import Path
 
 import numpy as np
 
 from bargein.audio.frame import AudioFrame, check_session_rate
 from bargein.audio.framing import samples_per_frame
-from bargein.audio.levels import (
-    AUDIBLE_MERGE_GAP,
-    AUDIBLE_RMS,
-    AUDIBLE_WINDOW,
-    Span,
-    audible_spans,
-)
+from bargein.audio.levels import AUDIBLE_MERGE_GAP, AUDIBLE_RMS, AUDIBLE_WINDOW
 from bargein.audio.mixer import clip_to_int16
 from bargein.audio.recorder import StereoRecorder
 from bargein.audio.resample import resample
@@ -40,6 +37,7 @@ from bargein.io import PacedAudioOutput, QueueAudioInput
 from bargein.providers.oracle_stt import GroundTruth
 from bargein.providers.tts import SynthesizedSpeech
 from bargein.providers.types import WordTiming
+from bargein.sim.room_recording import RoomRecording
 from bargein.sim.room_user import HearCallback, RoomUser, Utterance, punctuated_words
 
 __all__ = [
@@ -59,7 +57,7 @@ _FRAME_EPS = 1e-6
 _SAMPLE_EPS = 1e-6
 
 
-class Room:
+class Room(RoomRecording):
     """Two parties, one timeline: the user's mouth feeds the agent's input, the agent's
     output plays to the user's ears, and a stereo recorder keeps both.
 
@@ -169,78 +167,6 @@ class Room:
     def frames_delivered(self) -> int:
         """Number of frames handed to :attr:`agent_input` so far."""
         return self._next_frame
-
-    # -- recording ---------------------------------------------------------------------------
-
-    def write(self, directory: str | Path) -> tuple[Path, Path]:
-        """Write ``conversation.wav`` (stereo) and ``conversation-mono.wav`` into ``directory``.
-
-        Returns both paths. The directory is created if needed.
-        """
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        stereo, mono = out / "conversation.wav", out / "conversation-mono.wav"
-        self.recorder.write(stereo, mono)
-        return stereo, mono
-
-    def agent_audible_spans(
-        self,
-        threshold: float | None = None,
-        *,
-        window: float = AUDIBLE_WINDOW,
-        merge_gap: float = AUDIBLE_MERGE_GAP,
-    ) -> list[Span]:
-        """``(start, end)`` seconds where the agent track is audible.
-
-        The definition of :mod:`bargein.audio.levels`: ``window``-long windows louder than
-        ``threshold`` (default: :data:`~bargein.audio.levels.AUDIBLE_RMS`, raised above the
-        track's own noise floor if it has one), joined across gaps shorter than
-        ``merge_gap``, edges refined to the millisecond.
-        """
-        return self._audible_spans("agent", threshold, window, merge_gap)
-
-    def user_audible_spans(
-        self,
-        threshold: float | None = None,
-        *,
-        window: float = AUDIBLE_WINDOW,
-        merge_gap: float = AUDIBLE_MERGE_GAP,
-    ) -> list[Span]:
-        """Like :meth:`agent_audible_spans`, for the user's (mouth) track: everything the
-        mouth emitted, background noise included (the scenario metrics take the user's
-        speech from the clean sources instead)."""
-        return self._audible_spans("user", threshold, window, merge_gap)
-
-    def last_agent_sample_before(self, t: float | None = None, *, level: int = 0) -> float | None:
-        """End time of the last agent sample with ``|x| > level`` starting before ``t``.
-
-        Sample-accurate: returns ``(i + 1) / rate`` for the last such sample ``i`` with
-        ``i < round(t * rate)`` (``t=None``: the whole recording), or None if there is none.
-        With ``t`` = the onset of a barge-in this gives the stop point of the agent.
-        """
-        x = self.recorder.track("agent").samples()
-        limit = len(x) if t is None else max(0, min(len(x), round(t * self.sample_rate)))
-        hits = np.flatnonzero(np.abs(x[:limit].astype(np.int32)) > level)
-        return None if hits.size == 0 else (int(hits[-1]) + 1) / self.sample_rate
-
-    def first_agent_sample_after(self, t: float = 0.0, *, level: int = 0) -> float | None:
-        """Start time of the first agent sample with ``|x| > level`` at or after ``t``.
-
-        Sample-accurate: returns ``i / rate`` for the first such sample ``i`` with
-        ``i >= round(t * rate)``, or None. With ``t`` = the end of the user's speech this
-        gives the response onset.
-        """
-        x = self.recorder.track("agent").samples()
-        begin = max(0, round(t * self.sample_rate))
-        hits = np.flatnonzero(np.abs(x[begin:].astype(np.int32)) > level)
-        return None if hits.size == 0 else (begin + int(hits[0])) / self.sample_rate
-
-    def _audible_spans(
-        self, party: str, threshold: float | None, window: float, merge_gap: float
-    ) -> list[Span]:
-        samples = self.recorder.channel(party)  # as long as the whole recording
-        return audible_spans(samples, self.sample_rate, threshold=threshold, window=window,
-                             merge_gap=merge_gap)
 
     # -- the user's mouth --------------------------------------------------------------------
 
