@@ -1,7 +1,7 @@
 """A shelf of loaded models that finished streams hand back, reset, for the next stream.
 
 Private helper of the providers whose models are costly to load but cheap to reset (Silero
-VAD: :mod:`bargein.providers.silero_vad`).
+VAD: its shelf is in :mod:`bargein.providers.silero_stream`).
 """
 
 from __future__ import annotations
