@@ -16,7 +16,11 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 # Loads espeak-ng (one synthesis), says where its copy is, then waits to be killed.
 SPEAKER = '''
+import signal
 import sys
+# a launcher run under nohup passes on "ignore SIGHUP": give the signal its default action,
+# the one a process on a closed terminal gets
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 from bargein.providers import _espeak_lib, _private_library
 if sys.argv[1] == "folder":  # as where no memory file can be loaded (macOS, no /proc)
     _private_library._memory_copy = lambda *args: None
